@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: GPL-2.0
+# make              build toa.ko for the running kernel (or KDIR=<headers>)
+# make check        build, boot a Debian kernel under qemu, run the tests
+# make install      install toa.ko for the running kernel, with depmod
+
+KERNELRELEASE ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KERNELRELEASE)/build
+
+all: module
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+.PHONY: all module clean
+
+-include test/check.mk

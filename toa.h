@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef TOA_H
+#define TOA_H
+
+#include <linux/percpu.h>
+#include "compat.h"
+#include "toa_parse.h"
+
+struct in6_addr;
+struct sk_buff;
+struct sock;
+struct sockaddr;
+struct socket;
+
+/* The rows of /proc/net/toa_stats, named as in the user guide. */
+enum toa_stat {
+	TOA_STAT_SYN_RECV_SOCK_TOA,
+	TOA_STAT_SYN_RECV_SOCK_NO_TOA,
+	TOA_STAT_GETNAME_TOA_OK,
+	TOA_STAT_GETNAME_TOA_MISMATCH,
+	TOA_STAT_GETNAME_TOA_EMPTY,
+	TOA_STAT_IP6_ADDRESS_ALLOC,
+	TOA_STAT_IP6_ADDRESS_FREE,
+	TOA_STAT_COUNT
+};
+
+struct toa_stats {
+	u64 count[TOA_STAT_COUNT];
+};
+
+DECLARE_PER_CPU(struct toa_stats, toa_stats);
+
+static inline void toa_stat_inc(enum toa_stat stat)
+{
+	this_cpu_inc(toa_stats.count[stat]);
+}
+
+extern struct toa_kinds toa_kinds;
+
+int toa_stats_init(void);
+void toa_stats_uninit(void);
+
+int toa_sock_init(void);
+void toa_sock_uninit(void);
+void toa_sock_attach(struct sock *child, const struct sk_buff *skb);
+int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
+bool toa_sock_peer6(const struct sock *sk, struct in6_addr *addr,
+		    __be16 *port);
+void toa_sock_destroy(const struct sock *sk);
+
+int toa_sockopt_init(void);
+void toa_sockopt_uninit(void);
+
+int toa_hook_init(void);
+void toa_hook_uninit(void);
+
+#endif /* TOA_H */

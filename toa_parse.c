@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Walks TCP options the way tcp_parse_options() does: every length is checked
+ * against what is left before a byte of the option is read.
+ */
+#include "toa_parse.h"
+
+enum {
+	TOA_OPT_EOL = 0,
+	TOA_OPT_NOP = 1,
+	TOA_OPT_TFO_KIND = 254,
+	TOA_LEN_IPV4 = 8,	/* kind, length, port, IPv4 address */
+	TOA_LEN_IPV6 = 20,	/* kind, length, port, IPv6 address */
+};
+
+/* No proxy sends these; passing them on would hide the proxy's address. */
+static bool toa_addr_usable(const struct toa_addr *a)
+{
+	const u8 *ip4 = (const u8 *)&a->ip4;
+	unsigned int i;
+
+	if (!a->port)
+		return false;
+	if (a->family == TOA_IPV4)
+		return a->ip4 != 0 && a->ip4 != 0xffffffff &&
+		       (ip4[0] & 0xf0) != 0xe0;	/* 224.0.0.0/4 */
+	if (a->ip6[0] == 0xff)			/* ff00::/8 */
+		return false;
+	for (i = 0; i < sizeof(a->ip6); i++)
+		if (a->ip6[i])
+			return true;
+	return false;
+}
+
+static bool toa_option(const u8 *opt, u8 size, bool syn, struct toa_addr *out)
+{
+	struct toa_addr a = { 0 };
+
+	if (size != TOA_LEN_IPV4 && size != TOA_LEN_IPV6)
+		return false;
+	if (syn && opt[0] == TOA_OPT_TFO_KIND &&
+	    opt[2] == (TOA_TFO_EXP_MAGIC >> 8) &&
+	    opt[3] == (TOA_TFO_EXP_MAGIC & 0xff))
+		return false;
+
+	memcpy(&a.port, opt + 2, sizeof(a.port));
+	if (size == TOA_LEN_IPV4) {
+		a.family = TOA_IPV4;
+		memcpy(&a.ip4, opt + 4, sizeof(a.ip4));
+	} else {
+		a.family = TOA_IPV6;
+		memcpy(a.ip6, opt + 4, sizeof(a.ip6));
+	}
+	if (!toa_addr_usable(&a))
+		return false;
+	*out = a;
+	return true;
+}
+
+enum toa_family toa_parse(const u8 *opt, unsigned int len, bool syn,
+			  const struct toa_kinds *kinds, struct toa_addr *out)
+{
+	while (len > 0) {
+		u8 kind = opt[0];
+		u8 size;
+
+		if (kind == TOA_OPT_EOL)
+			break;
+		if (kind == TOA_OPT_NOP) {
+			opt++;
+			len--;
+			continue;
+		}
+		if (len < 2)
+			break;
+		size = opt[1];
+		if (size < 2 || size > len)
+			break;
+		if (toa_kinds_has(kinds, kind) && toa_option(opt, size, syn, out))
+			return out->family;
+		opt += size;
+		len -= size;
+	}
+	return TOA_NONE;
+}

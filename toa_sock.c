@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The client address of each TOA connection, kept beside the socket in a hash
+ * table keyed by the socket's address. toa writes no field of the socket, so
+ * no other user of sk_user_data or sk_destruct can misread it, and unloading
+ * only has to empty the table.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/net.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+#include "toa.h"
+
+struct toa_sock {
+	struct rhash_head node;
+	const struct sock *sk;
+	struct toa_addr addr;
+	struct rcu_head rcu;
+};
+
+static struct kmem_cache *toa_sock_cache __read_mostly;
+static struct rhashtable toa_socks;
+
+static const struct rhashtable_params toa_socks_params = {
+	.key_len = sizeof(const struct sock *),
+	.key_offset = offsetof(struct toa_sock, sk),
+	.head_offset = offsetof(struct toa_sock, node),
+	.automatic_shrinking = true,
+};
+
+void toa_sock_attach(struct sock *child, const struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	int optlen = th->doff * 4 - (int)sizeof(*th);
+	struct toa_addr addr;
+	struct toa_sock *ts;
+
+	/* tcp_v4_rcv() and tcp_v6_rcv() pulled the whole header linear. */
+	if (optlen <= 0 ||
+	    !toa_parse((const u8 *)(th + 1), optlen, th->syn, &toa_kinds,
+		       &addr)) {
+		toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_NO_TOA);
+		return;
+	}
+
+	ts = kmem_cache_alloc(toa_sock_cache, GFP_ATOMIC);
+	if (!ts)
+		goto nomem;
+	ts->sk = child;
+	ts->addr = addr;
+	if (rhashtable_insert_fast(&toa_socks, &ts->node, toa_socks_params)) {
+		kmem_cache_free(toa_sock_cache, ts);
+		goto nomem;
+	}
+	toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_TOA);
+	toa_stat_inc(TOA_STAT_IP6_ADDRESS_ALLOC);
+	return;
+
+nomem:
+	pr_warn_ratelimited("out of memory: a connection keeps the proxy's address\n");
+	toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_NO_TOA);
+}
+
+static struct toa_sock *toa_sock_lookup(const struct sock *sk)
+{
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return NULL;
+	return rhashtable_lookup(&toa_socks, &sk, toa_socks_params);
+}
+
+static void toa_addr_to_in6(const struct toa_addr *addr, struct in6_addr *in6)
+{
+	if (addr->family == TOA_IPV4)
+		ipv6_addr_set_v4mapped(addr->ip4, in6);
+	else
+		memcpy(in6, addr->ip6, sizeof(*in6));
+}
+
+/*
+ * Fills @uaddr with the client address for getpeername() and accept() and
+ * returns its length, or returns 0 to leave the call to the kernel.
+ */
+int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
+{
+	struct sock *sk = sock->sk;
+	const struct toa_sock *ts;
+	struct toa_addr addr;
+	struct sockaddr_in6 *sin6;
+
+	if (!peer || sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+
+	rcu_read_lock();
+	ts = toa_sock_lookup(sk);
+	if (ts)
+		addr = ts->addr;
+	rcu_read_unlock();
+
+	if (!ts) {
+		toa_stat_inc(TOA_STAT_GETNAME_TOA_EMPTY);
+		return 0;
+	}
+	/* Not connected: the kernel answers -ENOTCONN. */
+	if (peer == 1 &&
+	    ((1 << READ_ONCE(sk->sk_state)) & (TCPF_CLOSE | TCPF_SYN_SENT)))
+		return 0;
+
+	if (sk->sk_family == AF_INET && addr.family == TOA_IPV4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = addr.port;
+		sin->sin_addr.s_addr = addr.ip4;
+		memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
+		toa_stat_inc(TOA_STAT_GETNAME_TOA_OK);
+		return sizeof(*sin);
+	}
+
+	if (sk->sk_family == AF_INET) {
+		toa_stat_inc(TOA_STAT_GETNAME_TOA_MISMATCH);
+		/*
+		 * An IPv6 client behind an IPv4 listener: user space gets a
+		 * sockaddr_in6, as the guide's sample server expects. In-kernel
+		 * callers (no file) may have room for a sockaddr_in only.
+		 */
+		if (!sock->file)
+			return 0;
+	} else {
+		toa_stat_inc(TOA_STAT_GETNAME_TOA_OK);
+	}
+
+	sin6 = (struct sockaddr_in6 *)uaddr;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = addr.port;
+	sin6->sin6_flowinfo = 0;
+	toa_addr_to_in6(&addr, &sin6->sin6_addr);
+	sin6->sin6_scope_id = 0;
+	return sizeof(*sin6);
+}
+
+/* The client address as IPv6 (IPv4 mapped), for the DPVS-style getsockopt. */
+bool toa_sock_peer6(const struct sock *sk, struct in6_addr *in6, __be16 *port)
+{
+	const struct toa_sock *ts;
+
+	rcu_read_lock();
+	ts = toa_sock_lookup(sk);
+	if (ts) {
+		toa_addr_to_in6(&ts->addr, in6);
+		*port = ts->addr.port;
+	}
+	rcu_read_unlock();
+
+	toa_stat_inc(ts ? TOA_STAT_GETNAME_TOA_OK : TOA_STAT_GETNAME_TOA_EMPTY);
+	return ts;
+}
+
+static void toa_sock_free_rcu(struct rcu_head *rcu)
+{
+	kmem_cache_free(toa_sock_cache, container_of(rcu, struct toa_sock, rcu));
+}
+
+void toa_sock_destroy(const struct sock *sk)
+{
+	struct toa_sock *ts;
+
+	rcu_read_lock();
+	ts = toa_sock_lookup(sk);
+	if (ts && !rhashtable_remove_fast(&toa_socks, &ts->node,
+					  toa_socks_params)) {
+		toa_stat_inc(TOA_STAT_IP6_ADDRESS_FREE);
+		call_rcu(&ts->rcu, toa_sock_free_rcu);
+	}
+	rcu_read_unlock();
+}
+
+int toa_sock_init(void)
+{
+	int err;
+
+	toa_sock_cache = KMEM_CACHE(toa_sock, 0);
+	if (!toa_sock_cache)
+		return -ENOMEM;
+	err = rhashtable_init(&toa_socks, &toa_socks_params);
+	if (err)
+		kmem_cache_destroy(toa_sock_cache);
+	return err;
+}
+
+/* Sockets still open keep working, with the proxy's address. */
+static void toa_sock_forget(void *ptr, void *arg)
+{
+	toa_stat_inc(TOA_STAT_IP6_ADDRESS_FREE);
+	kmem_cache_free(toa_sock_cache, ptr);
+}
+
+/* Called once nothing can reach the table any more. */
+void toa_sock_uninit(void)
+{
+	rhashtable_free_and_destroy(&toa_socks, toa_sock_forget, NULL);
+	rcu_barrier();	/* toa_sock_free_rcu() callbacks */
+	kmem_cache_destroy(toa_sock_cache);
+}

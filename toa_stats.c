@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-CPU counters, shown in /proc/net/toa_stats of every network namespace:
+ * servers in containers read their own /proc/net, while the counters are the
+ * host's.
+ */
+#include <linux/cpumask.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <net/net_namespace.h>
+#include "toa.h"
+
+DEFINE_PER_CPU(struct toa_stats, toa_stats);
+
+static const char * const toa_stat_names[TOA_STAT_COUNT] = {
+	[TOA_STAT_SYN_RECV_SOCK_TOA] = "syn_recv_sock_toa",
+	[TOA_STAT_SYN_RECV_SOCK_NO_TOA] = "syn_recv_sock_no_toa",
+	[TOA_STAT_GETNAME_TOA_OK] = "getname_toa_ok",
+	[TOA_STAT_GETNAME_TOA_MISMATCH] = "getname_toa_mismatch",
+	[TOA_STAT_GETNAME_TOA_EMPTY] = "getname_toa_empty",
+	[TOA_STAT_IP6_ADDRESS_ALLOC] = "ip6_address_alloc",
+	[TOA_STAT_IP6_ADDRESS_FREE] = "ip6_address_free",
+};
+
+#define TOA_STATS_NAME_WIDTH	22
+#define TOA_STATS_COLUMN_WIDTH	12
+
+static int toa_stats_show(struct seq_file *seq, void *v)
+{
+	char label[TOA_STATS_NAME_WIDTH];
+	int cpu, stat;
+
+	seq_printf(seq, "%*s", TOA_STATS_NAME_WIDTH, "");
+	for_each_online_cpu(cpu) {
+		snprintf(label, sizeof(label), "CPU%d", cpu);
+		seq_printf(seq, "%*s", TOA_STATS_COLUMN_WIDTH, label);
+	}
+	seq_putc(seq, '\n');
+
+	for (stat = 0; stat < TOA_STAT_COUNT; stat++) {
+		snprintf(label, sizeof(label), "%s:", toa_stat_names[stat]);
+		seq_printf(seq, "%-*s", TOA_STATS_NAME_WIDTH, label);
+		for_each_online_cpu(cpu)
+			seq_printf(seq, "%*llu", TOA_STATS_COLUMN_WIDTH,
+				   per_cpu(toa_stats, cpu).count[stat]);
+		seq_putc(seq, '\n');
+	}
+	return 0;
+}
+
+static int __net_init toa_stats_net_init(struct net *net)
+{
+	if (!proc_create_single("toa_stats", 0444, net->proc_net,
+				toa_stats_show))
+		return -ENOMEM;
+	return 0;
+}
+
+static void __net_exit toa_stats_net_exit(struct net *net)
+{
+	remove_proc_entry("toa_stats", net->proc_net);
+}
+
+static struct pernet_operations toa_stats_net_ops = {
+	.init = toa_stats_net_init,
+	.exit = toa_stats_net_exit,
+};
+
+int toa_stats_init(void)
+{
+	return register_pernet_subsys(&toa_stats_net_ops);
+}
+
+void toa_stats_uninit(void)
+{
+	unregister_pernet_subsys(&toa_stats_net_ops);
+}
