@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the tests need around the module: sockets in the client and server
+ * namespaces that test/guest.sh made, the option sender (toa_client.bpf.c),
+ * a capture that shows what really crossed the wire, and the counters.
+ */
+#ifndef TOA_WIRE_H
+#define TOA_WIRE_H
+
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "toa_client.h"
+
+#define CLI_NS	"toa-cli"
+#define SRV_NS	"toa-srv"
+#define SRV_IF	"srv0"
+#define CLI4	"10.88.0.1"
+#define SRV4	"10.88.0.2"
+#define CLI6	"fd88::1"
+#define SRV6	"fd88::2"
+
+/* What the "proxy" claims: documentation addresses, never routed. */
+#define TOA_IP4		"192.0.2.7"
+#define TOA_IP6		"2001:db8::7"
+#define TOA_PORT	4660
+
+enum { STAT_SYN_TOA, STAT_SYN_NO_TOA, STAT_OK, STAT_MISMATCH, STAT_EMPTY,
+       STAT_ALLOC, STAT_FREE, STAT_COUNT };
+
+static const char * const stat_names[STAT_COUNT] = {
+	"syn_recv_sock_toa", "syn_recv_sock_no_toa", "getname_toa_ok",
+	"getname_toa_mismatch", "getname_toa_empty", "ip6_address_alloc",
+	"ip6_address_free",
+};
+
+/* Runs @fn in namespace @ns and comes back; sockets keep their namespace. */
+static inline int in_netns(const char *ns, int (*fn)(void *), void *arg)
+{
+	char path[64];
+	int self, target, ret;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	self = open("/proc/self/ns/net", O_RDONLY);
+	target = open(path, O_RDONLY);
+	if (self < 0 || target < 0 || setns(target, CLONE_NEWNET)) {
+		perror(path);
+		exit(1);
+	}
+	ret = fn(arg);
+	if (setns(self, CLONE_NEWNET))
+		exit(1);
+	close(self);
+	close(target);
+	return ret;
+}
+
+struct sock_req {
+	int family;
+	int type;
+	int protocol;
+};
+
+static inline int socket_fn(void *arg)
+{
+	struct sock_req *r = arg;
+
+	return socket(r->family, r->type, r->protocol);
+}
+
+static inline int socket_in(const char *ns, int family, int type,
+			    int protocol)
+{
+	struct sock_req r = { family, type, protocol };
+
+	return in_netns(ns, socket_fn, &r);
+}
+
+/* Any address, v4 or v6, as a sockaddr. */
+union addr {
+	struct sockaddr sa;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct sockaddr_storage ss;
+};
+
+static inline socklen_t addr_make(union addr *a, const char *ip, int port)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, ip, &a->sin.sin_addr) == 1) {
+		a->sin.sin_family = AF_INET;
+		a->sin.sin_port = htons(port);
+		return sizeof(a->sin);
+	}
+	if (inet_pton(AF_INET6, ip, &a->sin6.sin6_addr) != 1)
+		abort();
+	a->sin6.sin6_family = AF_INET6;
+	a->sin6.sin6_port = htons(port);
+	return sizeof(a->sin6);
+}
+
+/* "ip port" of a sockaddr, for comparing and for messages. */
+static inline const char *addr_str(const union addr *a, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (a->sa.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &a->sin.sin_addr, ip, sizeof(ip));
+		port = ntohs(a->sin.sin_port);
+	} else if (a->sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &a->sin6.sin6_addr, ip, sizeof(ip));
+		port = ntohs(a->sin6.sin6_port);
+	}
+	snprintf(buf, size, "%s %d", ip, port);
+	return buf;
+}
+
+static inline int tcp_listen(int family, const char *ip, int port, bool v6only)
+{
+	int fd = socket_in(SRV_NS, family, SOCK_STREAM, 0);
+	int one = 1, v6 = v6only;
+	union addr a;
+	socklen_t len = addr_make(&a, ip, port);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof(v6));
+	if (bind(fd, &a.sa, len) || listen(fd, 4096)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static inline int tcp_connect(const char *ip, int port)
+{
+	union addr a;
+	socklen_t len = addr_make(&a, ip, port);
+	int fd = socket_in(CLI_NS, a.sa.sa_family, SOCK_STREAM, 0);
+
+	if (fd >= 0 && connect(fd, &a.sa, len)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The option the client's next connections carry (len 0: none). */
+static inline void client_opt(const void *bytes, int len, bool on_syn, bool on_ack)
+{
+	struct toa_client_opt opt = {
+		.len = len, .on_syn = on_syn, .on_ack = on_ack,
+	};
+	union bpf_attr attr;
+	__u32 key = 0;
+	int map;
+
+	memcpy(opt.bytes, bytes, len);
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (unsigned long)TOA_CLIENT_MAP;
+	map = syscall(__NR_bpf, BPF_OBJ_GET, &attr, sizeof(attr));
+	if (map < 0) {
+		perror(TOA_CLIENT_MAP);
+		exit(1);
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = map;
+	attr.key = (unsigned long)&key;
+	attr.value = (unsigned long)&opt;
+	if (syscall(__NR_bpf, BPF_MAP_UPDATE_ELEM, &attr, sizeof(attr))) {
+		perror("bpf map update");
+		exit(1);
+	}
+	close(map);
+}
+
+/* A TOA option: kind, length, port, then the IPv4 or IPv6 address. */
+static inline int toa_opt(uint8_t *buf, int kind, const char *ip, int port)
+{
+	int len = strchr(ip, ':') ? 20 : 8;
+
+	buf[0] = kind;
+	buf[1] = len;
+	buf[2] = port >> 8;
+	buf[3] = port & 0xff;
+	if (inet_pton(len == 8 ? AF_INET : AF_INET6, ip, buf + 4) != 1)
+		abort();
+	return len;
+}
+
+/* Client segments toward @port seen on the server's interface. */
+struct capture {
+	int fd;
+	int port;
+	uint8_t syn_opts[40], ack_opts[40];
+	int syn_len, ack_len;	/* -1: no such segment seen */
+};
+
+static inline int capture_fn(void *arg)
+{
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+		.sll_ifindex = if_nametoindex(SRV_IF),
+	};
+	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&ll, sizeof(ll))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static inline void capture_start(struct capture *c, int port)
+{
+	memset(c, 0, sizeof(*c));
+	c->port = port;
+	c->fd = in_netns(SRV_NS, capture_fn, NULL);
+	if (c->fd < 0) {
+		perror("capture");
+		exit(1);
+	}
+}
+
+/* Takes the first SYN and the first non-SYN segment's options. */
+static inline void capture_end(struct capture *c)
+{
+	uint8_t pkt[2048];
+	ssize_t n;
+
+	c->syn_len = c->ack_len = -1;
+	while ((n = recv(c->fd, pkt, sizeof(pkt), MSG_DONTWAIT)) > 0) {
+		uint16_t proto = pkt[12] << 8 | pkt[13];
+		uint8_t *l3 = pkt + 14, *th;
+		int doff, optlen;
+
+		if (proto == ETH_P_IP && l3[9] == IPPROTO_TCP)
+			th = l3 + (l3[0] & 15) * 4;
+		else if (proto == ETH_P_IPV6 && l3[6] == IPPROTO_TCP)
+			th = l3 + 40;
+		else
+			continue;
+		if ((th[2] << 8 | th[3]) != c->port)
+			continue;
+		doff = (th[12] >> 4) * 4;
+		optlen = doff - 20;
+		if (optlen < 0 || th + doff > pkt + n)
+			continue;
+		if ((th[13] & 0x02) && c->syn_len < 0) {
+			memcpy(c->syn_opts, th + 20, optlen);
+			c->syn_len = optlen;
+		} else if (!(th[13] & 0x02) && c->ack_len < 0) {
+			memcpy(c->ack_opts, th + 20, optlen);
+			c->ack_len = optlen;
+		}
+	}
+	close(c->fd);
+}
+
+/* Whether option area @opts holds the option @opt as a whole option. */
+static inline bool opts_have(const uint8_t *opts, int len, const uint8_t *opt)
+{
+	int i = 0;
+
+	while (i < len && opts[i] != 0) {
+		if (opts[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || opts[i + 1] < 2)
+			return false;
+		if (opts[i + 1] == opt[1] && !memcmp(opts + i, opt, opt[1]))
+			return true;
+		i += opts[i + 1];
+	}
+	return false;
+}
+
+/* The counters of /proc/net/toa_stats, summed over the CPUs. */
+static inline int stats_read(long long *stats)
+{
+	char line[1024];
+	FILE *f = fopen("/proc/net/toa_stats", "r");
+	int found = 0;
+
+	if (!f)
+		return -1;
+	memset(stats, 0, sizeof(*stats) * STAT_COUNT);
+	while (fgets(line, sizeof(line), f)) {
+		for (int i = 0; i < STAT_COUNT; i++) {
+			size_t l = strlen(stat_names[i]);
+			char *p = line + l + 1;
+
+			if (strncmp(line, stat_names[i], l) || line[l] != ':')
+				continue;
+			for (;;) {
+				char *end;
+				long long v = strtoll(p, &end, 10);
+
+				if (end == p)
+					break;
+				stats[i] += v;
+				p = end;
+			}
+			found++;
+		}
+	}
+	fclose(f);
+	return found == STAT_COUNT ? 0 : -1;
+}
+
+/* Reads the counters once closed sockets are freed (alloc == free). */
+static inline void stats_after_close(long long *stats)
+{
+	long long prev[STAT_COUNT];
+
+	stats_read(stats);
+	for (int i = 0; i < 100; i++) {
+		memcpy(prev, stats, sizeof(prev));
+		usleep(20000);
+		stats_read(stats);
+		if (!memcmp(prev, stats, sizeof(prev)) &&
+		    stats[STAT_ALLOC] == stats[STAT_FREE])
+			return;
+	}
+}
+
+static inline int run(const char *cmd)
+{
+	int status = system(cmd);
+
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* (Re)loads the module under test with @params; "" for the defaults. */
+static inline int toa_reload(const char *params)
+{
+	char cmd[1024];
+	const char *ko = getenv("TOA_KO");
+
+	if (!ko)
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "(rmmod toa 2>/dev/null; insmod %s %s) >/dev/null 2>&1",
+		 ko, params);
+	return run(cmd);
+}
+
+#endif /* TOA_WIRE_H */
