@@ -17,3 +17,4 @@ clean:
 .PHONY: all module clean
 
 -include test/check.mk
+-include scripts/install.mk
