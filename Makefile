@@ -18,3 +18,4 @@ clean:
 
 -include test/check.mk
 -include scripts/install.mk
+-include test/unit/unit.mk
