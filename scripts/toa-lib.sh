@@ -523,7 +523,7 @@ toa_state_begin() {
 		mkdir -p "$TOA_STATE_DIR"
 		toa_undo rm -rf "$TOA_STATE_DIR"
 	fi
-	touch "$TOA_STATE"
+	[ -f "$TOA_STATE" ] || : >"$TOA_STATE"
 }
 
 toa_install_file() {
@@ -601,9 +601,10 @@ toa_dkms_status() {
 	dkms status -m toa -v "$1" -k "$TOA_KVER" 2>/dev/null | grep -q ": $2"
 }
 
+# The versions of toa in the DKMS tree (not from dkms status, which fails
+# once a version's source is gone).
 toa_dkms_versions() {
-	dkms status -m toa 2>/dev/null |
-		sed -n 's@^toa[/,] *\([^,:]*\).*@\1@p' | sort -u
+	find /var/lib/dkms/toa -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sort
 }
 
 toa_dkms_install() {
@@ -781,8 +782,9 @@ toa_write_conf() {
 		cp -p "$path" "$TOA_TMP/conf.$$.${path##*/}"
 		toa_undo cp -p "$TOA_TMP/conf.$$.${path##*/}" "$path"
 	else
-		mkdir -p "${path%/*}"
 		toa_undo rm -f "$path"
+		toa_undo_mkdir "${path%/*}"
+		mkdir -p "${path%/*}"
 	fi
 	printf '%s\n' "$body" >"$path"
 	toa_state_add "conf $path"
@@ -895,6 +897,8 @@ toa_uninstall() {
 		removed=1
 	fi
 	if [ -f "$TOA_STATE" ]; then
+		# DKMS needs the source to remove a module: dkms lines first.
+		sort "$TOA_STATE" >"$TOA_STATE.sorted"
 		while read -r kind arg; do
 			case $kind in
 			dkms)
@@ -917,7 +921,7 @@ toa_uninstall() {
 			packages) pkgs=$arg ;;
 			esac
 			removed=1
-		done <"$TOA_STATE"
+		done <"$TOA_STATE.sorted"
 	fi
 	# Ours by their mark, also without the record.
 	for arg in "$TOA_MODULES_LOAD_DIR/toa.conf" "$TOA_MODPROBE_DIR/toa.conf"; do

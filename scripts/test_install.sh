@@ -1,0 +1,208 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# test_install.sh: the installers' promises, on a machine that may not be able
+# to load modules: a failed run leaves the system as it was, a second run
+# changes nothing, --uninstall leaves nothing, rc.local keeps all but our line.
+# Root; builds against the headers of TOA_TEST_KERNEL (default: the first
+# /lib/modules/*/build found), which it treats as the running kernel.
+# Autoload files go to a scratch directory, not /etc.
+#
+#   sudo scripts/test_install.sh          # ends with "N passed, N failed"
+set -eu
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+pass=0
+fail=0
+skip=0
+
+ok() { pass=$((pass + 1)); echo "ok - $*"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
+skipped() { skip=$((skip + 1)); echo "ok - $* # SKIP"; }
+check() { # check NAME CMD...
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+finish() {
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" -eq 0 ]
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	skipped "needs root"
+	finish
+	exit
+fi
+kver=${TOA_TEST_KERNEL:-}
+if [ -z "$kver" ]; then
+	for d in /lib/modules/*/build/Makefile; do
+		[ -e "$d" ] || continue
+		kver=${d#/lib/modules/}
+		kver=${kver%%/*}
+		break
+	done
+fi
+if [ -z "$kver" ]; then
+	skipped "no kernel headers under /lib/modules/*/build"
+	finish
+	exit
+fi
+
+scratch=$(mktemp -d /tmp/toa-test.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+export TOA_KERNEL=$kver
+export TOA_RC_LOCAL=$scratch/etc/rc.local
+export TOA_MODULES_LOAD_DIR=$scratch/etc/modules-load.d
+export TOA_MODPROBE_DIR=$scratch/etc/modprobe.d
+# As on a real system, the directories are there; the files are not.
+mkdir -p "$TOA_MODULES_LOAD_DIR" "$TOA_MODPROBE_DIR"
+# A real system has modules.dep already; create it so snapshots compare.
+[ -e "/lib/modules/$kver/modules.dep" ] || depmod -a "$kver" 2>/dev/null
+
+# Names, sizes and contents of what an install may touch, with the packages;
+# "nopkgs": without the packages; "times": with modification times, without
+# the packages.
+snapshot() {
+	local fmt='%p %s\n'
+	[ "${1:-}" != times ] || fmt='%p %s %T@\n'
+	{
+		find "/lib/modules/$kver" /usr/src /var/lib/dkms/toa /var/lib/toa "$scratch/etc" \
+			-maxdepth 6 -path '/usr/src/linux-*' -prune -o \
+			-printf "$fmt" 2>/dev/null || true
+		find "/lib/modules/$kver" -maxdepth 1 -name 'modules.*' ! -name '*.bin' \
+			-type f -exec md5sum {} + 2>/dev/null || true
+		[ -n "${1:-}" ] ||
+			dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' 2>/dev/null || true
+	} | sort
+}
+
+same_as() { # same_as FILE [nopkgs]
+	snapshot "${2:-}" >"$scratch/now"
+	diff "$1" "$scratch/now" >&2
+}
+
+run() { # run LOG SCRIPT ARGS...: the script's exit code, output in LOG
+	local log=$1 rc=0
+	shift
+	bash "$here/$1" "${@:2}" >"$log" 2>&1 || rc=$?
+	return "$rc"
+}
+
+has() { grep -q -- "$2" "$1"; }
+
+# --- options, no system change ------------------------------------------
+# expect NAME ok|fail PATTERN SCRIPT ARGS...: exit status and a line of output
+expect() {
+	local name=$1 want=$2 pattern=$3 rc=0
+	shift 3
+	run "$scratch/o" "$@" || rc=$?
+	if { [ "$want" = ok ] && [ "$rc" -eq 0 ]; } ||
+		{ [ "$want" = fail ] && [ "$rc" -ne 0 ]; }; then
+		if has "$scratch/o" "$pattern"; then
+			ok "$name"
+			return 0
+		fi
+	fi
+	not_ok "$name (exit $rc)"
+	cat "$scratch/o" >&2
+}
+
+expect "--help" ok '--uninstall' install_toa.sh --help
+expect "unknown option refused" fail 'unknown option --bogus' install_toa.sh --bogus
+expect "compile_install_toa.sh has no --no-dkms" fail 'unknown option' \
+	compile_install_toa.sh --no-dkms
+expect "--kinds 254,x refused" fail 'comma-separated' install_toa.sh --kinds 254,x
+expect "--kinds 300 refused" fail 'not a TCP option kind' install_toa.sh --kinds 300
+if command -v runuser >/dev/null 2>&1; then
+	if ! runuser -u nobody -- bash "$here/install_toa.sh" >"$scratch/o" 2>&1 &&
+		has "$scratch/o" 'must run as root'; then
+		ok "refuses to run as non-root"
+	else
+		not_ok "refuses to run as non-root"
+	fi
+fi
+
+# --- failures roll back -------------------------------------------------
+snapshot >"$scratch/before"
+if ! TOA_KERNEL=0.0.0-toa-test run "$scratch/o" install_toa.sh &&
+	has "$scratch/o" 'no kernel headers for the running kernel 0.0.0-toa-test'; then
+	ok "no headers: says which"
+else
+	not_ok "no headers: says which"
+fi
+check "no headers: nothing changed" same_as "$scratch/before"
+
+# Loading a module for a kernel that is not the running one fails (or the
+# machine cannot load modules at all): the run must undo everything.
+if [ "$kver" != "$(uname -r)" ] || [ ! -e /proc/modules ]; then
+	for script in install_toa.sh compile_install_toa.sh; do
+		touch "$TOA_RC_LOCAL" && chmod +x "$TOA_RC_LOCAL"
+		snapshot >"$scratch/before"
+		if ! run "$scratch/o" "$script" --kinds 254,253,200 &&
+			has "$scratch/o" 'error: loading toa failed\|error: the kernel refused\|error: Secure Boot' &&
+			has "$scratch/o" 'rolled back'; then
+			ok "$script: load fails, says why, rolls back"
+		else
+			not_ok "$script: load fails, says why, rolls back"
+			cat "$scratch/o" >&2
+		fi
+		check "$script: load failure left the system as it was" same_as "$scratch/before"
+		rm -f "$TOA_RC_LOCAL"
+	done
+else
+	skipped "load failure (this machine can load toa for $kver)"
+fi
+
+# --- install twice, uninstall -------------------------------------------
+for script in compile_install_toa.sh install_toa.sh; do
+	printf '#!/bin/sh\n/sbin/modprobe toa\necho hello\nexit 0\n' >"$TOA_RC_LOCAL"
+	chmod +x "$TOA_RC_LOCAL"
+	cp -p "$TOA_RC_LOCAL" "$scratch/rc.before"
+	snapshot nopkgs >"$scratch/before"
+	if TOA_INIT=systemd run "$scratch/o" "$script" --no-load --kinds 254,253,200; then
+		ok "$script --no-load: installs"
+	else
+		not_ok "$script --no-load: installs"
+		cat "$scratch/o" >&2
+		continue
+	fi
+	mode='file'
+	has "$scratch/o" '(dkms)$' && mode=dkms
+	if [ "$mode" = dkms ]; then
+		check "$script: dkms has toa installed for $kver" \
+			bash -c "dkms status -m toa -k '$kver' | grep -q ': installed'"
+	else
+		check "$script: toa.ko in kernel/net/netfilter/ipvs" \
+			test -f "/lib/modules/$kver/kernel/net/netfilter/ipvs/toa.ko"
+	fi
+	check "$script: modprobe finds it" \
+		bash -c "modinfo -k '$kver' -F name toa | grep -qx toa"
+	check "$script: modules-load.d/toa.conf" grep -qx toa "$TOA_MODULES_LOAD_DIR/toa.conf"
+	check "$script: modprobe.d/toa.conf has the kinds" \
+		grep -qx 'options toa kinds=254,253,200' "$TOA_MODPROBE_DIR/toa.conf"
+	check "$script: rc.local line before exit 0" \
+		bash -c "tail -n 2 '$TOA_RC_LOCAL' | head -n 1 | grep -q '^/sbin/modprobe toa # toa:'"
+	snapshot times >"$scratch/installed"
+	cp "$TOA_RC_LOCAL" "$scratch/rc.installed"
+	if TOA_INIT=systemd run "$scratch/o" "$script" --no-load --kinds 254,253,200; then
+		ok "$script: second run succeeds"
+	else
+		not_ok "$script: second run succeeds"
+		cat "$scratch/o" >&2
+	fi
+	check "$script: second run changed nothing" same_as "$scratch/installed" times
+	check "$script: one rc.local line" cmp -s "$TOA_RC_LOCAL" "$scratch/rc.installed"
+	if run "$scratch/o" "$script" --uninstall; then
+		ok "$script --uninstall"
+	else
+		not_ok "$script --uninstall"
+		cat "$scratch/o" >&2
+	fi
+	check "$script: --uninstall left nothing" same_as "$scratch/before" nopkgs
+	check "$script: rc.local as before, the user's modprobe line kept" \
+		cmp -s "$TOA_RC_LOCAL" "$scratch/rc.before"
+	check "$script: second --uninstall is fine" run "$scratch/o" "$script" --uninstall
+done
+
+finish
