@@ -123,6 +123,45 @@ if command -v runuser >/dev/null 2>&1; then
 	fi
 fi
 
+# --- what a refused load says ------------------------------------------
+# diagnose NAME PATTERN SECURE-BOOT(0|1) MODPROBE-OUTPUT
+diagnose() {
+	local name=$1 pattern=$2
+	# shellcheck disable=SC2016
+	if bash -c '
+		set -eu
+		. "$1"
+		sb=$2 ko=$3
+		TOA_KVER=$(uname -r)
+		toa_in_container() { return 1; }
+		toa_secure_boot() { [ "$sb" = 1 ]; }
+		toa_modinfo() { [ "$1" != filename ] || echo "$ko"; }
+		toa_load_failed "$4"' _ "$here/toa-lib.sh" "$3" "$scratch/unsigned.ko" "$4" \
+		>"$scratch/o" 2>&1; then
+		not_ok "$name: did not fail"
+	elif has "$scratch/o" "$pattern"; then
+		ok "$name"
+	else
+		not_ok "$name"
+		cat "$scratch/o" >&2
+	fi
+}
+: >"$scratch/unsigned.ko"
+diagnose "Secure Boot, unsigned: how to sign" 'mokutil --import MOK.der' 0 \
+	"modprobe: ERROR: could not insert 'toa': Key was rejected by service"
+diagnose "Secure Boot, unsigned: sign-file/kmodsign" 'kmodsign' 1 \
+	"modprobe: ERROR: could not insert 'toa': Required key not available"
+diagnose "Secure Boot on, other error: still the key advice" 'not signed' 1 \
+	"modprobe: ERROR: could not insert 'toa': Operation not permitted"
+diagnose "wrong kernel: reboot" 'reboot' 0 \
+	"modprobe: ERROR: could not insert 'toa': Exec format error"
+diagnose "bad kinds" 'kinds are TCP option numbers' 0 \
+	"modprobe: ERROR: could not insert 'toa': Invalid argument"
+diagnose "SUSE unsupported module" 'allow_unsupported_modules 1' 0 \
+	"modprobe: ERROR: module 'toa' is unsupported"
+diagnose "no module support" 'without module support' 0 \
+	"modprobe: ERROR: could not insert 'toa': Function not implemented"
+
 # --- failures roll back -------------------------------------------------
 snapshot >"$scratch/before"
 if ! TOA_KERNEL=0.0.0-toa-test run "$scratch/o" install_toa.sh &&

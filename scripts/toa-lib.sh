@@ -574,14 +574,20 @@ toa_dkms_conf() {
 	sed -n "s/^$1=[\"]*\([^\"]*\)[\"]*\$/\1/p" \
 		/etc/dkms/framework.conf /etc/dkms/framework.conf.d/*.conf 2>/dev/null | tail -n 1
 }
+# Ubuntu's DKMS uses the key of update-secureboot-policy, shared with other
+# modules (never removed here).
 toa_dkms_key() {
 	local k
 	k=$(toa_dkms_conf mok_signing_key)
+	[ -n "$k" ] || ! grep -qs '^ID=ubuntu' /etc/os-release ||
+		k=/var/lib/shim-signed/mok/MOK.priv
 	echo "${k:-/var/lib/dkms/mok.key}"
 }
 toa_dkms_cert() {
 	local c
 	c=$(toa_dkms_conf mok_certificate)
+	[ -n "$c" ] || ! grep -qs '^ID=ubuntu' /etc/os-release ||
+		c=/var/lib/shim-signed/mok/MOK.der
 	echo "${c:-/var/lib/dkms/mok.pub}"
 }
 
@@ -608,8 +614,10 @@ toa_dkms_versions() {
 }
 
 toa_dkms_install() {
-	local usrsrc=/usr/src/toa-$TOA_VERSION v
-	[ -e "$(toa_dkms_key)" ] || toa_undo toa_dkms_key_undo
+	local usrsrc=/usr/src/toa-$TOA_VERSION v log
+	case $(toa_dkms_key) in
+	/var/lib/dkms/*) [ -e "$(toa_dkms_key)" ] || toa_undo toa_dkms_key_undo ;;
+	esac
 	for v in $(toa_dkms_versions); do
 		[ "$v" != "$TOA_VERSION" ] || continue
 		toa_say "dkms: removing toa/$v, replaced by toa/$TOA_VERSION"
@@ -646,7 +654,10 @@ toa_dkms_install() {
 	toa_undo toa_dkms_remove "$TOA_VERSION" "$TOA_KVER"
 	if ! dkms install -m toa -v "$TOA_VERSION" -k "$TOA_KVER" >"$TOA_TMP/dkms.log" 2>&1; then
 		cat "$TOA_TMP/dkms.log" >&2
-		tail -n 25 "/var/lib/dkms/toa/$TOA_VERSION/build/make.log" >&2 2>/dev/null || true
+		for log in "/var/lib/dkms/toa/$TOA_VERSION/build/make.log" \
+			"/var/lib/dkms/toa/$TOA_VERSION/$TOA_KVER"/*/log/make.log; do
+			[ ! -f "$log" ] || tail -n 25 "$log" >&2
+		done
 		toa_die "dkms install toa/$TOA_VERSION for $TOA_KVER failed (output above)" \
 			"run $TOA_PROG --no-dkms to install without DKMS, or report the output above"
 	fi
