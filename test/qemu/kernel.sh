@@ -1,0 +1,169 @@
+#!/bin/bash
+# usage: test/qemu/kernel.sh SUITE     (SUITE: bookworm, bookworm-backports, bullseye, trixie, sid)
+# Fetches the Debian suite's current amd64 kernel into ${TOA_CACHE:-/var/cache/toa-test}/SUITE/ and
+# prepares what run.sh and build.sh need. Cached; the last line of stdout is the kernel release.
+set -eu
+
+here=$(dirname "$(realpath "$0")")
+suite=${1:?usage: kernel.sh SUITE}
+dir=${TOA_CACHE:-/var/cache/toa-test}/$suite
+
+# Progress goes to stderr; stdout carries only the kernel release (fd 3).
+exec 3>&1 1>&2
+
+log() { echo "kernel.sh: $suite: $*"; }
+
+# The Debian archive ($1: debian or debian-security) as this machine's apt reaches it.
+system_mirror() {
+	local uri
+	uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }
+		/^deb / { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; break } }' \
+		/etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list /etc/apt/sources.list \
+		2>/dev/null | grep -m1 "/$1/*\$") || { echo "kernel.sh: no $1 archive in /etc/apt" >&2; return 1; }
+	echo "${uri%/}"
+}
+
+suite_sources() {
+	echo "deb $(system_mirror debian) $suite main"
+	# Stable suites get their kernel updates through the security archive.
+	case $suite in
+	*-* | sid | unstable) ;;
+	*) echo "deb $(system_mirror debian-security) $suite-security main" ;;
+	esac
+}
+
+# apt-get or apt-cache ($1) restricted to the suite, with private state: the system's apt
+# configuration and package database are never touched.
+suite_apt() {
+	local tool=$1
+	shift
+	"$tool" -q -o Dir::Etc::SourceList="$dir/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
+		-o Dir::State::Lists="$dir/apt/lists" -o Dir::Cache="$dir/apt/cache" \
+		-o Dir::State::status=/dev/null -o APT::Sandbox::User=root \
+		-o Acquire::Check-Valid-Until=false "$@"
+}
+
+update_package_lists() {
+	mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial"
+	suite_sources > "$dir/apt/sources.list"
+	suite_apt apt-get update -qq
+}
+
+# The release the metapackage linux-headers-amd64 points at, e.g. 6.1.0-56-amd64.
+current_kernel_release() {
+	suite_apt apt-cache show --no-all-versions linux-headers-amd64 |
+		sed -n 's/^Depends:.*linux-headers-\([^ ,]*\).*/\1/p'
+}
+
+# The dependencies of package $1 whose names match the extended regex $2.
+dependencies() {
+	suite_apt apt-cache show --no-all-versions "$1" | sed -n 's/^Depends: //p' |
+		tr ',|' '\n' | awk '{ print $1 }' | grep -xE "$2" || true
+}
+
+# Finds the compressed payload of the bzImage $1 by its magic number and inflates the first
+# candidate that yields an ELF file into $2: QEMU's microvm boots only an uncompressed vmlinux.
+extract_vmlinux() {
+	local magic tool offset
+	while read -r magic tool; do
+		while read -r offset; do
+			tail -c +$((offset + 1)) "$1" | $tool > "$2" 2>/dev/null || true
+			[ "$(head -c 4 "$2")" = $'\x7fELF' ] && return 0
+		done < <(LC_ALL=C grep -obUaP "$magic" "$1" | cut -d: -f1)
+	done <<-'EOF'
+		\xfd7zXZ\x00 xz -dc --single-stream
+		\x28\xb5\x2f\xfd zstd -dc
+		\x1f\x8b\x08 gzip -dc
+	EOF
+	echo "kernel.sh: no vmlinux found in $1" >&2
+	return 1
+}
+
+# $dir/kernel: the image package(s) unpacked (sid splits them into linux-binary/-modules/-base),
+# modules under lib/modules/$kver with their depmod index, and vmlinux.
+fetch_kernel() {
+	local tmp=$dir/kernel.tmp image
+	[ -d "$dir/kernel/lib/modules/$kver" ] && return
+	log "fetching linux-image-$kver"
+	rm -rf "$tmp" "$dir/kernel"
+	mkdir -p "$tmp/debs"
+	image=linux-image-$kver-unsigned
+	suite_apt apt-cache show "$image" >/dev/null 2>&1 || image=linux-image-$kver
+	# shellcheck disable=SC2046 # one word per package name
+	(cd "$tmp/debs" && suite_apt apt-get download -qq "$image" \
+		$(dependencies "$image" 'linux-(binary|modules|base)-.*'))
+	for deb in "$tmp"/debs/*.deb; do
+		dpkg-deb -x "$deb" "$tmp"
+	done
+	rm -r "$tmp/debs"
+	if [ -d "$tmp/usr/lib/modules" ] && [ ! -L "$tmp/lib" ]; then
+		mkdir -p "$tmp/lib"
+		mv "$tmp/usr/lib/modules" "$tmp/lib/"
+	fi
+	depmod -b "$tmp" "$kver"
+	# In /boot, or in the modules directory since sid split the image.
+	extract_vmlinux "$(find "$tmp" -name 'vmlinuz*' -type f | head -n1)" "$tmp/vmlinux"
+	mv "$tmp" "$dir/kernel"
+}
+
+# bookworm and bookworm-backports kernels were built with gcc-12, the host's compiler:
+# their headers are unpacked into $dir/headers and used in place.
+fetch_headers() {
+	local tmp=$dir/headers.tmp
+	[ -d "$dir/headers/usr/src/linux-headers-$kver" ] && return
+	log "fetching linux-headers-$kver"
+	rm -rf "$tmp" "$dir/headers"
+	mkdir -p "$tmp/debs"
+	# shellcheck disable=SC2046 # one word per package name
+	(cd "$tmp/debs" && suite_apt apt-get download -qq "linux-headers-$kver" \
+		$(dependencies "linux-headers-$kver" 'linux-(headers|kbuild)-.*'))
+	for deb in "$tmp"/debs/*.deb; do
+		dpkg-deb -x "$deb" "$tmp"
+	done
+	rm -r "$tmp/debs"
+	# The arch Makefile includes the -common one by its absolute /usr/src path.
+	sed -i "s|^include /usr/src/|include $dir/headers/usr/src/|" \
+		"$tmp/usr/src/linux-headers-$kver/Makefile"
+	mv "$tmp" "$dir/headers"
+}
+
+# Other suites build with their own gcc: $dir/chroot is a minimal Debian of the suite with the
+# kernel's headers, gcc and make installed.
+make_chroot() {
+	local tmp=$dir/chroot.tmp
+	[ -d "$dir/chroot/usr/src/linux-headers-$kver" ] && return
+	log "debootstrapping a $suite build chroot"
+	rm -rf "$tmp" "$dir/chroot"
+	debootstrap --variant=minbase "$suite" "$tmp" "$(system_mirror debian)" >/dev/null
+	suite_sources > "$tmp/etc/apt/sources.list"
+	"$here/chroot.sh" "$tmp" apt-get -q -o Acquire::Check-Valid-Until=false update
+	# INITRD=No: the headers of some suites pull in the image, whose initramfs nobody needs.
+	# perl: W=1 runs kernel-doc, which needs more of it than perl-base.
+	"$here/chroot.sh" "$tmp" env DEBIAN_FRONTEND=noninteractive INITRD=No apt-get install -y -q \
+		-o Dpkg::Use-Pty=0 --no-install-recommends "linux-headers-$kver" gcc make libc6-dev perl \
+		>/dev/null
+	"$here/chroot.sh" "$tmp" apt-get clean
+	mv "$tmp" "$dir/chroot"
+}
+
+mkdir -p "$dir"
+# One kernel.sh per suite at a time (build.sh calls it too).
+exec 9>"$dir/.lock"
+flock 9
+
+if [ -f "$dir/kver" ]; then
+	kver=$(cat "$dir/kver")
+else
+	update_package_lists
+	kver=$(current_kernel_release)
+	[ -n "$kver" ] || { log "no linux-headers-amd64 in the suite"; exit 1; }
+	fetch_kernel
+	case $suite in
+	bookworm | bookworm-backports) fetch_headers ;;
+	*) make_chroot ;;
+	esac
+fi
+"$here/initramfs.sh" "$dir/kernel" "$kver"
+echo "$kver" > "$dir/kver"
+echo "$kver" >&3
