@@ -1,0 +1,24 @@
+# Test targets, included by the top-level Makefile (see test/TESTING.md; all need root):
+#   make check [SUITE=bookworm]    build and test toa.ko on one Debian kernel under QEMU
+#   make check-matrix              the same on every supported kernel
+#   make vm-shell [SUITE=bookworm] a shell in the test VM, for debugging
+
+TOA_TEST := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+SUITE ?= bookworm
+MATRIX := bookworm bookworm-backports bullseye trixie sid
+
+# Being included must not change which target a bare make builds.
+toa_default_goal := $(.DEFAULT_GOAL)
+
+check:
+	$(TOA_TEST)/check.sh $(SUITE)
+
+check-matrix:
+	$(TOA_TEST)/check.sh $(MATRIX)
+
+vm-shell:
+	kver=$$($(TOA_TEST)/qemu/kernel.sh $(SUITE) | tail -n1) && \
+		$(TOA_TEST)/qemu/run.sh -k "$$kver"
+
+.PHONY: check check-matrix vm-shell
+.DEFAULT_GOAL := $(toa_default_goal)

@@ -1,0 +1,201 @@
+#!/bin/bash
+# usage: test/check.sh [SUITE...]     (default: bookworm; make check-matrix passes all five suites)
+# Driver of make check: builds the test programs once, then for each Debian suite fetches its kernel,
+# builds toa.ko (and with W=1) and runs test/guest.sh in a VM. Prints TAP; last line "N passed, N failed".
+set -u
+
+repo=$(realpath "$(dirname "$0")/..")
+cache=${TOA_CACHE:-/var/cache/toa-test}
+work=${TOA_WORK:-/tmp/toa-check}
+timeout=${TOA_TIMEOUT:-900}
+
+# What the rig and the guest's tests need on the host (the host root is the guest's root).
+host_packages=(busybox-static bpftool clang cpio debootstrap ethtool gcc iproute2 kmod libbpf-dev
+	libc6-dev linux-source-6.1 llvm make nftables qemu-system-x86 tcpdump xz-utils zstd)
+# Kernel messages that fail a run.
+dmesg_errors='BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|kernel BUG|list_add corruption|refcount_t:'
+
+count=0 passed=0 failed=0 skipped=0
+
+pass() {
+	count=$((count + 1)) passed=$((passed + 1))
+	echo "ok $count $1"
+}
+
+# fail NAME [LOG]: LOG is where to look.
+fail() {
+	count=$((count + 1)) failed=$((failed + 1))
+	echo "not ok $count $1"
+	[ $# -lt 2 ] || echo "# see $2"
+}
+
+skip() {
+	count=$((count + 1)) skipped=$((skipped + 1))
+	echo "ok $count $1"
+}
+
+comment() {
+	sed 's/^/# /'
+}
+
+since() {
+	echo "$((SECONDS - $1))s"
+}
+
+missing_host_packages() {
+	local package
+	for package in "${host_packages[@]}"; do
+		dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q '^install ok installed$' ||
+			echo "$package"
+	done
+}
+
+install_host_packages() {
+	local missing
+	mapfile -t missing < <(missing_host_packages)
+	[ ${#missing[@]} -eq 0 ] && return
+	echo "# installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq > "$work/host.log" 2>&1 &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			"${missing[@]}" >> "$work/host.log" 2>&1
+}
+
+# kselftest_harness.h and kselftest.h, from Debian's kernel source tarball, once.
+fetch_kselftest_headers() {
+	local tmp
+	[ -f "$cache/ksft/kselftest_harness.h" ] && return
+	mkdir -p "$cache"
+	tmp=$(mktemp -d "$cache/ksft.XXXXXX")
+	if ! tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$tmp" --strip-components=4 --wildcards \
+		'*/tools/testing/selftests/kselftest_harness.h' '*/tools/testing/selftests/kselftest.h'; then
+		rm -rf "$tmp"
+		return 1
+	fi
+	rm -rf "$cache/ksft"
+	mv "$tmp" "$cache/ksft"
+}
+
+build_test_programs() {
+	fetch_kselftest_headers && make -C "$repo/test" KSFT_DIR="$cache/ksft"
+}
+
+# Re-prints the TAP results of the guest's console log $2 under suite $1, nested ones included.
+report_guest_tests() {
+	local line result rest
+	while IFS= read -r line; do
+		[[ $line =~ ^[[:space:]]*(ok|not\ ok)\ [0-9]+\ (.*)$ ]] || continue
+		result=${BASH_REMATCH[1]} rest=${BASH_REMATCH[2]#- }
+		if [[ ${rest,,} =~ \#[[:space:]]*skip ]]; then
+			skip "$1: $rest"
+		elif [ "$result" = ok ]; then
+			pass "$1: $rest"
+		else
+			fail "$1: $rest"
+		fi
+	done < <(tr -d '\r' < "$2")
+}
+
+# True if the unindented TAP plans of the console log $1 add up to its unindented results.
+tap_complete() {
+	tr -d '\r' < "$1" | awk '
+		/^1\.\.[0-9]+/ { planned += substr($1, 4); plans++ }
+		/^(ok|not ok) [0-9]+/ { results++ }
+		END { exit !(plans && planned == results) }'
+}
+
+check_dmesg() {
+	local suite=$1 w=$2 errors
+	if [ ! -f "$w/results/dmesg.txt" ]; then
+		fail "$suite: dmesg clean" "$w/console.log"
+		echo "# no dmesg.txt: the guest did not shut down cleanly"
+		grep -aE "$dmesg_errors" "$w/console.log" | comment
+	elif errors=$(grep -aE "$dmesg_errors" "$w/results/dmesg.txt"); then
+		fail "$suite: dmesg clean" "$w/results/dmesg.txt"
+		echo "$errors" | comment
+	else
+		pass "$suite: dmesg clean"
+	fi
+}
+
+check_suite() {
+	local suite=$1 w=$work/$1 kver start status warnings
+	rm -rf "$w"
+	mkdir -p "$w/results"
+
+	start=$SECONDS
+	if ! "$repo/test/qemu/kernel.sh" "$suite" > "$w/kernel.out" 2> "$w/kernel.log" ||
+		! kver=$(tail -n1 "$w/kernel.out") || [ -z "$kver" ]; then
+		fail "$suite: fetch kernel" "$w/kernel.log"
+		return
+	fi
+	pass "$suite: fetch kernel"
+	echo "# $suite: kernel $kver ($(since "$start"))"
+
+	start=$SECONDS
+	if ! "$repo/test/qemu/build.sh" "$suite" "$repo" "$w/build" > "$w/build.log" 2>&1; then
+		fail "$suite: build toa.ko" "$w/build.log"
+		echo "# $suite: no toa.ko, no guest tests"
+		return
+	fi
+	pass "$suite: build toa.ko"
+	echo "# $suite: built in $(since "$start")"
+
+	"$repo/test/qemu/build.sh" "$suite" "$repo" "$w/build-w1" W=1 > "$w/build-w1.log" 2>&1
+	status=$?
+	warnings=$(grep -a 'warning:' "$w/build-w1.log")
+	if [ $status -eq 0 ] && [ -z "$warnings" ]; then
+		pass "$suite: build W=1 without warnings"
+	else
+		fail "$suite: build W=1 without warnings" "$w/build-w1.log"
+		[ -z "$warnings" ] || echo "$warnings" | comment
+	fi
+
+	start=$SECONDS
+	(cd "$repo" && test/qemu/run.sh -k "$kver" -w "$w/results" -t "$timeout" -- \
+		env TOA_KO="$w/build/toa.ko" TOA_TEST_OUT="$repo/test/out" TOA_SRC="$repo" \
+		RESULTS="$w/results" sh test/guest.sh) > "$w/console.log" 2>&1 < /dev/null
+	status=$?
+	echo "# $suite: guest exited with $status after $(since "$start")"
+	report_guest_tests "$suite" "$w/console.log"
+	case $status in
+	124 | 125 | 126) fail "$suite: guest ran to completion" "$w/console.log" ;;
+	*)
+		if [ $status -eq 0 ] || tap_complete "$w/console.log"; then
+			pass "$suite: guest ran to completion"
+		else
+			fail "$suite: guest ran to completion" "$w/console.log"
+		fi
+		;;
+	esac
+	check_dmesg "$suite" "$w"
+}
+
+main() {
+	local suite
+	# A calling make's flags must not reach the builds below.
+	unset MAKEFLAGS MFLAGS MAKELEVEL
+	mkdir -p "$work"
+	echo "TAP version 13"
+
+	if [ "$(id -u)" -ne 0 ]; then
+		fail "host: running as root (needed for QEMU's 9p root, chroots and apt)"
+	elif ! install_host_packages; then
+		fail "host: install packages" "$work/host.log"
+	else
+		pass "host: install packages"
+		if build_test_programs > "$work/programs.log" 2>&1; then
+			pass "host: build test programs"
+		else
+			fail "host: build test programs" "$work/programs.log"
+		fi
+		for suite in "${@:-bookworm}"; do
+			check_suite "$suite"
+		done
+	fi
+
+	echo "1..$count"
+	echo "$passed passed, $failed failed$([ $skipped -eq 0 ] || echo ", $skipped skipped")"
+	[ $failed -eq 0 ]
+}
+
+main "$@"
