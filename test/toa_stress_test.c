@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * toa on a busy server: unloading under open connections and traffic,
+ * loading and unloading in a loop, getpeername racing resets, churn, and a
+ * TOA socket handed to a BPF sockmap. The guest's dmesg is checked for any
+ * oops or warning afterwards (test/check.sh).
+ */
+#include "toa_wire.h"
+#include <pthread.h>
+#include <sys/resource.h>
+#include "kselftest_harness.h"
+
+#define PORT	9090
+
+/* Long runs under an emulated CPU: timeouts per test, in seconds. */
+FIXTURE(busy) {
+};
+
+FIXTURE_SETUP(busy)
+{
+}
+
+FIXTURE_TEARDOWN(busy)
+{
+}
+
+static void toa_everywhere(void)
+{
+	uint8_t opt[40];
+
+	client_opt(opt, toa_opt(opt, 254, TOA_IP4, TOA_PORT), true, true);
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit r = { 1 << 18, 1 << 18 };
+
+	setrlimit(RLIMIT_NOFILE, &r);
+}
+
+/* Closes with a reset: no TIME_WAIT to run out of ports with. */
+static void close_reset(int fd)
+{
+	struct linger l = { 1, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+static bool peer_is(int fd, const char *ip, int port)
+{
+	union addr a;
+	socklen_t len = sizeof(a);
+	char want[80], got[80];
+
+	if (getpeername(fd, &a.sa, &len))
+		return false;
+	snprintf(want, sizeof(want), "%s %d", ip, port);
+	return !strcmp(want, addr_str(&a, got, sizeof(got)));
+}
+
+static int client_port(int fd)
+{
+	union addr a;
+	socklen_t len = sizeof(a);
+
+	getsockname(fd, &a.sa, &len);
+	return ntohs(a.sin.sin_port);
+}
+
+static bool echo(int client, int server)
+{
+	char c = 'x';
+
+	return write(client, &c, 1) == 1 && read(server, &c, 1) == 1 &&
+	       write(server, &c, 1) == 1 && read(client, &c, 1) == 1;
+}
+
+#define OPEN_CONNS	4000
+#define BUSY_CONNS	64
+
+struct pairs {
+	int client[OPEN_CONNS], server[OPEN_CONNS];
+	volatile bool stop;
+	long echoes, echo_failures;
+};
+
+static void *traffic(void *arg)
+{
+	struct pairs *p = arg;
+
+	while (!p->stop)
+		for (int i = 0; i < BUSY_CONNS; i++) {
+			if (echo(p->client[i], p->server[i]))
+				p->echoes++;
+			else
+				p->echo_failures++;
+		}
+	return NULL;
+}
+
+/*
+ * rmmod under thousands of open TOA connections, some busy: they keep
+ * working and from then on show the proxy's address, as without toa.
+ */
+TEST_F_TIMEOUT(busy, rmmod_with_open_connections, 300)
+{
+	static struct pairs p;
+	pthread_t thread;
+	int listener, i;
+
+	raise_fd_limit();
+	toa_everywhere();
+	ASSERT_EQ(0, toa_reload(""));
+	listener = tcp_listen(AF_INET, SRV4, PORT, false);
+	ASSERT_LE(0, listener);
+	for (i = 0; i < OPEN_CONNS; i++) {
+		p.client[i] = tcp_connect(SRV4, PORT);
+		ASSERT_LE(0, p.client[i]) TH_LOG("connection %d: %m", i);
+		p.server[i] = accept(listener, NULL, NULL);
+		ASSERT_LE(0, p.server[i]);
+		ASSERT_TRUE(peer_is(p.server[i], TOA_IP4, TOA_PORT));
+	}
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, traffic, &p));
+	usleep(200000);
+	ASSERT_EQ(0, run("rmmod toa"));
+	usleep(200000);
+	p.stop = true;
+	pthread_join(thread, NULL);
+	TH_LOG("%d connections open at rmmod, %ld echoes around it",
+	       OPEN_CONNS, p.echoes);
+	ASSERT_EQ(0, p.echo_failures);
+	ASSERT_LT(0, p.echoes);
+
+	for (i = 0; i < OPEN_CONNS; i++) {
+		ASSERT_TRUE(echo(p.client[i], p.server[i]));
+		ASSERT_TRUE(peer_is(p.server[i], CLI4, client_port(p.client[i])));
+	}
+	for (i = 0; i < OPEN_CONNS; i++) {
+		close(p.server[i]);
+		close_reset(p.client[i]);
+	}
+	close(listener);
+
+	/* Loaded again, it works as before. */
+	ASSERT_EQ(0, toa_reload(""));
+	listener = tcp_listen(AF_INET, SRV4, PORT, false);
+	i = tcp_connect(SRV4, PORT);
+	p.server[0] = accept(listener, NULL, NULL);
+	ASSERT_TRUE(peer_is(p.server[0], TOA_IP4, TOA_PORT));
+	close(p.server[0]);
+	close_reset(i);
+	close(listener);
+}
+
+struct churn {
+	int listener;
+	volatile bool stop;
+	long conns, toa, plain, bad;
+};
+
+/* Connect, accept, look, close; whatever toa's state, never a crash. */
+static void *churn_loop(void *arg)
+{
+	struct churn *c = arg;
+
+	while (!c->stop) {
+		int client = tcp_connect(SRV4, PORT);
+		int server = client < 0 ? -1 : accept(c->listener, NULL, NULL);
+
+		if (server >= 0) {
+			if (peer_is(server, TOA_IP4, TOA_PORT))
+				c->toa++;
+			else if (peer_is(server, CLI4, client_port(client)))
+				c->plain++;
+			else
+				c->bad++;
+			close(server);
+		}
+		if (client >= 0)
+			close_reset(client);
+		c->conns++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(busy, load_unload_loop_under_churn, 300)
+{
+	static struct churn c;
+	long long stats[STAT_COUNT];
+	pthread_t thread;
+
+	toa_everywhere();
+	c.listener = tcp_listen(AF_INET, SRV4, PORT, false);
+	ASSERT_LE(0, c.listener);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, churn_loop, &c));
+	for (int i = 0; i < 10; i++) {
+		ASSERT_EQ(0, toa_reload(""));
+		usleep(50000);
+		ASSERT_EQ(0, run("rmmod toa"));
+		usleep(20000);
+	}
+	ASSERT_EQ(0, toa_reload(""));
+	usleep(200000);
+	c.stop = true;
+	pthread_join(thread, NULL);
+	close(c.listener);
+	TH_LOG("%ld connections: %ld with TOA, %ld without", c.conns, c.toa,
+	       c.plain);
+	ASSERT_EQ(0, c.bad);
+	ASSERT_LT(0, c.toa);
+	stats_after_close(stats);
+	ASSERT_EQ(stats[STAT_ALLOC], stats[STAT_FREE]);
+}
+
+#define RACE_SECONDS	5
+
+struct race {
+	int listener;
+	volatile bool stop;
+	long accepted, toa, notconn, bad;
+	pthread_mutex_t lock;
+};
+
+/* Peers that close or reset right after connecting. */
+static void *race_client(void *arg)
+{
+	struct race *r = arg;
+	unsigned int seed = pthread_self();
+
+	while (!r->stop) {
+		int fd = tcp_connect(SRV4, PORT);
+
+		if (fd < 0)
+			continue;
+		if (rand_r(&seed) & 1)
+			close_reset(fd);
+		else
+			close(fd);
+	}
+	return NULL;
+}
+
+/* Servers that keep asking who the peer is while it goes away. */
+static void *race_server(void *arg)
+{
+	struct race *r = arg;
+
+	while (!r->stop) {
+		union addr a;
+		socklen_t len = sizeof(a);
+		int fd = accept(r->listener, &a.sa, &len);
+		long toa = 0, notconn = 0, bad = 0;
+
+		if (fd < 0)
+			continue;
+		for (int i = 0; i < 20; i++) {
+			len = sizeof(a);
+			if (!getpeername(fd, &a.sa, &len) &&
+			    a.sin.sin_addr.s_addr == inet_addr(TOA_IP4))
+				toa++;
+			else if (errno == ENOTCONN)
+				notconn++;
+			else
+				bad++;
+		}
+		close(fd);
+		pthread_mutex_lock(&r->lock);
+		r->accepted++;
+		r->toa += toa;
+		r->notconn += notconn;
+		r->bad += bad;
+		pthread_mutex_unlock(&r->lock);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(busy, getpeername_races_resets, 120)
+{
+	static struct race r = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	long long stats[STAT_COUNT];
+	pthread_t threads[6];
+	struct timeval tv = { 0, 100000 };
+	int i;
+
+	toa_everywhere();
+	ASSERT_EQ(0, toa_reload(""));
+	r.listener = tcp_listen(AF_INET, SRV4, PORT, false);
+	ASSERT_LE(0, r.listener);
+	setsockopt(r.listener, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL,
+					    i < 3 ? race_client : race_server,
+					    &r));
+	sleep(RACE_SECONDS);
+	r.stop = true;
+	for (i = 0; i < 6; i++)
+		pthread_join(threads[i], NULL);
+	close(r.listener);
+	TH_LOG("%ld accepted, getpeername: %ld TOA, %ld ENOTCONN, %ld other",
+	       r.accepted, r.toa, r.notconn, r.bad);
+	ASSERT_EQ(0, r.bad);
+	ASSERT_LT(0, r.toa);
+	stats_after_close(stats);
+	ASSERT_EQ(stats[STAT_ALLOC], stats[STAT_FREE]);
+}
+
+/* Active objects of the toa_sock cache (the guest boots slab_nomerge). */
+static long slab_objects(const char *cache)
+{
+	char line[512], name[64];
+	long active;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", name, &active) == 2 &&
+		    !strcmp(name, cache)) {
+			fclose(f);
+			return active;
+		}
+	fclose(f);
+	return -1;
+}
+
+static long meminfo_kb(const char *key)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			sscanf(line + strlen(key), ": %ld", &kb);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+#define CHURN_CONNS	100000
+
+/* 100k TOA connections opened and closed: every record comes back. */
+TEST_F_TIMEOUT(busy, churn_100k, 900)
+{
+	long long before[STAT_COUNT], after[STAT_COUNT];
+	long slab_before, slab_after, objs_before, objs_after, objs_peak = 0;
+	time_t start;
+	int listener, i;
+
+	toa_everywhere();
+	ASSERT_EQ(0, toa_reload(""));
+	run("echo 3 > /proc/sys/vm/drop_caches");
+	stats_after_close(before);
+	slab_before = meminfo_kb("Slab");
+	objs_before = slab_objects("toa_sock");
+	ASSERT_LE(0, objs_before) TH_LOG("no toa_sock in /proc/slabinfo");
+
+	listener = tcp_listen(AF_INET, SRV4, PORT, false);
+	ASSERT_LE(0, listener);
+	start = time(NULL);
+	for (i = 0; i < CHURN_CONNS; i++) {
+		int client = tcp_connect(SRV4, PORT);
+		int server = accept(listener, NULL, NULL);
+
+		ASSERT_LE(0, client) TH_LOG("connection %d: %m", i);
+		ASSERT_LE(0, server);
+		if (i % 10000 == 0) {
+			long objs = slab_objects("toa_sock");
+
+			objs_peak = objs > objs_peak ? objs : objs_peak;
+		}
+		close(server);
+		close_reset(client);
+	}
+	close(listener);
+
+	stats_after_close(after);
+	for (i = 0; i < 100 && slab_objects("toa_sock") > objs_before; i++)
+		usleep(50000);	/* RCU frees the last ones */
+	run("echo 3 > /proc/sys/vm/drop_caches");
+	objs_after = slab_objects("toa_sock");
+	slab_after = meminfo_kb("Slab");
+	TH_LOG("%d connections in %ld s; toa_sock objects %ld before, %ld peak, %ld after; Slab %ld kB before, %ld kB after",
+	       CHURN_CONNS, (long)(time(NULL) - start), objs_before, objs_peak,
+	       objs_after, slab_before, slab_after);
+	ASSERT_EQ(CHURN_CONNS, after[STAT_SYN_TOA] - before[STAT_SYN_TOA]);
+	ASSERT_EQ(CHURN_CONNS, after[STAT_ALLOC] - before[STAT_ALLOC]);
+	ASSERT_EQ(CHURN_CONNS, after[STAT_FREE] - before[STAT_FREE]);
+	/*
+	 * SLUB counts free objects parked in per-CPU slabs as active, so
+	 * a few slabs may stay; a leak would leave ~100k.
+	 */
+	ASSERT_GT(1000, objs_after);
+}
+
+static int bpf(int cmd, union bpf_attr *attr)
+{
+	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+/* Another user of the socket (a sockmap) takes it with toa untouched. */
+TEST(sockmap_takes_toa_socket)
+{
+	union bpf_attr attr;
+	int listener, client, server, map;
+	__u32 key = 0, value;
+
+	toa_everywhere();
+	ASSERT_EQ(0, toa_reload(""));
+	listener = tcp_listen(AF_INET, SRV4, PORT, false);
+	client = tcp_connect(SRV4, PORT);
+	server = accept(listener, NULL, NULL);
+	ASSERT_LE(0, server);
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_SOCKMAP;
+	attr.key_size = sizeof(key);
+	attr.value_size = sizeof(value);
+	attr.max_entries = 1;
+	map = bpf(BPF_MAP_CREATE, &attr);
+	if (map < 0)
+		SKIP(goto out, "no sockmap in this kernel: %m");
+
+	value = server;
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = map;
+	attr.key = (unsigned long)&key;
+	attr.value = (unsigned long)&value;
+	ASSERT_EQ(0, bpf(BPF_MAP_UPDATE_ELEM, &attr)) TH_LOG("sockmap: %m");
+	ASSERT_TRUE(peer_is(server, TOA_IP4, TOA_PORT));
+	ASSERT_TRUE(echo(client, server));
+	attr.value = 0;
+	ASSERT_EQ(0, bpf(BPF_MAP_DELETE_ELEM, &attr)) TH_LOG("delete: %m");
+	ASSERT_TRUE(peer_is(server, TOA_IP4, TOA_PORT));
+	close(map);
+out:
+	close(server);
+	close_reset(client);
+	close(listener);
+}
+
+TEST_HARNESS_MAIN
