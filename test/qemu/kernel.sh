@@ -16,10 +16,10 @@ log() { echo "kernel.sh: $suite: $*"; }
 # The Debian archive ($1: debian or debian-security) as this machine's apt reaches it.
 system_mirror() {
 	local uri
-	uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }
-		/^deb / { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; break } }' \
-		/etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list /etc/apt/sources.list \
-		2>/dev/null | grep -m1 "/$1/*\$") || { echo "kernel.sh: no $1 archive in /etc/apt" >&2; return 1; }
+	uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
+		awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }
+		/^deb / { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; break } }' |
+		grep -m1 "/$1/*\$") || { echo "kernel.sh: no $1 archive in /etc/apt" >&2; return 1; }
 	echo "${uri%/}"
 }
 
