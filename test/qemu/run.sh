@@ -13,14 +13,6 @@ usage() {
 	exit 2
 }
 
-# The cache directory of the suite whose kernel release is $1.
-kernel_dir() {
-	local kver_file
-	kver_file=$(grep -lx -- "$1" "$cache"/*/kver 2>/dev/null | head -n1) ||
-		{ echo "run.sh: no kernel $1 in $cache: run test/qemu/kernel.sh SUITE" >&2; exit 125; }
-	echo "$(dirname "$kver_file")/kernel"
-}
-
 # The guest runs this script with bash, in the caller's directory.
 write_command() {
 	printf 'cd %q || exit 1\n' "$PWD"
@@ -48,7 +40,10 @@ shift $((OPTIND - 1))
 
 [ -n "$kver" ] || kver=$(cat "$cache/bookworm/kver" 2>/dev/null) ||
 	{ echo "run.sh: no kernel: run test/qemu/kernel.sh bookworm" >&2; exit 125; }
-kdir=$(kernel_dir "$kver")
+# kernel.sh left the release in SUITE/kver, and the kernel in SUITE/kernel.
+kver_file=$(grep -lx -- "$kver" "$cache"/*/kver 2>/dev/null | head -n1)
+[ -n "$kver_file" ] || { echo "run.sh: no kernel $kver in $cache: run kernel.sh SUITE" >&2; exit 125; }
+kdir=$(dirname "$kver_file")/kernel
 "$here/initramfs.sh" "$kdir" "$kver"
 
 if [ -z "$rwdir" ]; then
