@@ -62,6 +62,7 @@ rm -f "$rwdir/.toa-status" "$rwdir/dmesg.txt"
 # The vCPUs' TSCs fail the kernel's sync check, which would leave it a 4 ms clock (jiffies).
 append="console=ttyS0 loglevel=5 log_buf_len=4M panic=-1 tsc=reliable"
 append+=" tsc_early_khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)"
+# rig.*: for initramfs-init.sh and vm-init.sh (a toa.* one would reach the module as a parameter).
 append+=" rig.modules=$kdir/lib/modules/$kver rig.rwdir=$rwdir rig.init=$here/vm-init.sh"
 if [ -t 0 ] && [ -t 1 ]; then
 	# Interactive: Ctrl-A X quits QEMU; the guest learns the terminal's type and size.
