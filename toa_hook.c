@@ -21,11 +21,11 @@
 #include <linux/net.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
+#include <net/sock.h>
 #include <net/inet_common.h>
 #include <net/inet_connection_sock.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
-#include <net/sock.h>
 #include <net/tcp.h>
 #include "toa.h"
 
@@ -36,11 +36,12 @@ struct toa_hook {
 	struct ftrace_ops ops;
 };
 
+static struct sock *(*toa_tcp_v4_syn_recv_sock)(SYN_RECV_SOCK_PARAMS);
 static struct sock *(*toa_tcp_v6_syn_recv_sock)(SYN_RECV_SOCK_PARAMS);
 
 static struct sock *toa_v4_syn_recv_sock(SYN_RECV_SOCK_PARAMS)
 {
-	struct sock *child = SYN_RECV_SOCK_CALL(tcp_v4_syn_recv_sock);
+	struct sock *child = SYN_RECV_SOCK_CALL(toa_tcp_v4_syn_recv_sock);
 
 	/* Without own_req another CPU made this connection's socket. */
 	if (child && *own_req)
@@ -113,7 +114,7 @@ static void notrace toa_ftrace_destruct(unsigned long ip,
 #define TOA_REDIRECT(fn, addr, callback, to) \
 	TOA_HOOK(fn, addr, callback, to, FTRACE_OPS_FL_IPMODIFY)
 
-enum { TOA_HOOK_V6_SYN_RECV_SOCK = 2 };
+enum { TOA_HOOK_V4_SYN_RECV_SOCK = 1, TOA_HOOK_V6_SYN_RECV_SOCK = 2 };
 
 /*
  * Registered in this order and removed in reverse: a socket's address is
@@ -121,10 +122,12 @@ enum { TOA_HOOK_V6_SYN_RECV_SOCK = 2 };
  */
 static struct toa_hook toa_hooks[] = {
 	TOA_OBSERVE(inet_sock_destruct, toa_ftrace_destruct),
-	TOA_REDIRECT("tcp_v4_syn_recv_sock", tcp_v4_syn_recv_sock,
+	/* Neither is exported everywhere: found at init. */
+	[TOA_HOOK_V4_SYN_RECV_SOCK] =
+	TOA_REDIRECT("tcp_v4_syn_recv_sock", NULL,
 		     toa_ftrace_redirect, toa_v4_syn_recv_sock),
 	[TOA_HOOK_V6_SYN_RECV_SOCK] =
-	TOA_REDIRECT("tcp_v6_syn_recv_sock", NULL,	/* found at init */
+	TOA_REDIRECT("tcp_v6_syn_recv_sock", NULL,
 		     toa_ftrace_redirect, toa_v6_syn_recv_sock),
 	TOA_REDIRECT("inet_getname", inet_getname,
 		     toa_ftrace_getname, toa_getname),
@@ -132,17 +135,19 @@ static struct toa_hook toa_hooks[] = {
 		     toa_ftrace_getname, toa_getname),
 };
 
-/* tcp_v6_syn_recv_sock is static: ask an IPv6 TCP socket where it is. */
-static int toa_find_tcp_v6_syn_recv_sock(void)
+/* Asks a TCP socket of @family where its syn_recv_sock is. */
+static int toa_find_syn_recv_sock(int family, int hook,
+				  struct sock *(**fn)(SYN_RECV_SOCK_PARAMS))
 {
 	struct socket *sock;
 	int err;
 
-	err = sock_create_kern(&init_net, PF_INET6, SOCK_STREAM, IPPROTO_TCP,
+	err = sock_create_kern(&init_net, family, SOCK_STREAM, IPPROTO_TCP,
 			       &sock);
 	if (err)
 		return err;
-	toa_tcp_v6_syn_recv_sock = inet_csk(sock->sk)->icsk_af_ops->syn_recv_sock;
+	*fn = inet_csk(sock->sk)->icsk_af_ops->syn_recv_sock;
+	toa_hooks[hook].target = (unsigned long)*fn;
 	sock_release(sock);
 	return 0;
 }
@@ -191,13 +196,16 @@ int toa_hook_init(void)
 {
 	int err, i;
 
-	err = toa_find_tcp_v6_syn_recv_sock();
+	err = toa_find_syn_recv_sock(PF_INET, TOA_HOOK_V4_SYN_RECV_SOCK,
+				     &toa_tcp_v4_syn_recv_sock);
+	if (err)
+		return err;
+	err = toa_find_syn_recv_sock(PF_INET6, TOA_HOOK_V6_SYN_RECV_SOCK,
+				     &toa_tcp_v6_syn_recv_sock);
 	if (err == -EAFNOSUPPORT)
 		pr_info("IPv6 is disabled: only IPv4 connections carry TOA\n");
 	else if (err)
 		return err;
-	toa_hooks[TOA_HOOK_V6_SYN_RECV_SOCK].target =
-		(unsigned long)toa_tcp_v6_syn_recv_sock;
 
 	for (i = 0; i < ARRAY_SIZE(toa_hooks); i++) {
 		if (!toa_hooks[i].target)
