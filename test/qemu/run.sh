@@ -1,15 +1,16 @@
 #!/bin/bash
-# usage: test/qemu/run.sh [-k KVER] [-s SMP] [-m MEM_MB] [-t TIMEOUT_S] [-w RWDIR] [-- CMD...]
+# usage: test/qemu/run.sh [-k KVER] [-s SMP] [-m MEM_MB] [-t TIMEOUT_S] [-w RWDIR] [-a KARGS] [-- CMD...]
 # Boots a kernel fetched by kernel.sh (default: bookworm's) under QEMU, TCG, with the host root as
 # the guest's root and RWDIR shared read-write, and runs CMD (default: an interactive shell) in the
-# current directory. Exit: CMD's status; 124 timeout; 125 the guest did not boot; 126 it died in CMD.
+# current directory; KARGS go on the guest kernel's command line (e.g. slab_nomerge).
+# Exit: CMD's status; 124 timeout; 125 the guest did not boot; 126 it died in CMD.
 set -eu
 
 here=$(dirname "$(realpath "$0")")
 cache=${TOA_CACHE:-/var/cache/toa-test}
 
 usage() {
-	sed -n '2,5s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,6s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -25,14 +26,15 @@ write_command() {
 	fi
 }
 
-kver='' smp=2 mem=2048 timeout='' rwdir=
-while getopts k:s:m:t:w:h opt; do
+kver='' smp=2 mem=2048 timeout='' rwdir='' kargs=''
+while getopts k:s:m:t:w:a:h opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	s) smp=$OPTARG ;;
 	m) mem=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	w) rwdir=$OPTARG ;;
+	a) kargs=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -63,6 +65,7 @@ rm -f "$rwdir/.toa-status" "$rwdir/dmesg.txt"
 append="console=ttyS0 loglevel=5 log_buf_len=4M panic=-1 tsc=reliable"
 append+=" tsc_early_khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)"
 # rig.*: for initramfs-init.sh and vm-init.sh (a toa.* one would reach the module as a parameter).
+append+="${kargs:+ $kargs}"
 append+=" rig.modules=$kdir/lib/modules/$kver rig.rwdir=$rwdir rig.init=$here/vm-init.sh"
 if [ -t 0 ] && [ -t 1 ]; then
 	# Interactive: Ctrl-A X quits QEMU; the guest learns the terminal's type and size.
