@@ -19,3 +19,4 @@ clean:
 -include test/check.mk
 -include scripts/install.mk
 -include test/unit/unit.mk
+-include bench/bench.mk

@@ -1,0 +1,110 @@
+#!/bin/bash
+# usage: bench/run.sh     (make bench; as root)
+# Builds toa.ko for bookworm's kernel and the bench programs, boots the kernel under QEMU (2 vCPUs)
+# and runs bench/guest.sh there; then bench/report.sh writes bench/out/results.txt, results.csv and
+# results.png, copied to bench/results.png for BENCHMARKS.md. About 15 minutes on 2 cores.
+# env: ROUNDS (7), RATE_SECONDS (3), CALLS (getpeername() calls per sample, 1000000),
+#      BENCH_OPEN (connections held open, 10000,100000,500000), TOA_VM_LOCK (/tmp/toa-vm.lock)
+set -euo pipefail
+
+repo=$(realpath "$(dirname "$0")/..")
+out=$repo/bench/out
+work=${TOA_WORK:-/tmp/toa-bench}
+lock=${TOA_VM_LOCK:-/tmp/toa-vm.lock}
+rounds=${ROUNDS:-7} rate_seconds=${RATE_SECONDS:-3} calls=${CALLS:-1000000}
+bench_open=${BENCH_OPEN:-10000,100000,500000}
+# Enough for 500000 connections (both ends: about 7.6 kB a pair) and the rest.
+mem=8192
+
+# command:package, for what is missing.
+needs=(qemu-system-x86_64:qemu-system-x86 gcc:gcc clang:clang bpftool:bpftool gnuplot:gnuplot-nox
+	flock:util-linux bc:bc make:make ip:iproute2)
+
+install_missing() {
+	local need missing=()
+	for need in "${needs[@]}"; do
+		command -v "${need%%:*}" > /dev/null || missing+=("${need#*:}")
+	done
+	[ ${#missing[@]} -eq 0 ] && return
+	echo "bench: installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# CPU time spent by the host's processes (user, nice, system), in clock ticks.
+busy_ticks() {
+	awk '$1 == "cpu" { print $2 + $3 + $4; exit }' /proc/stat
+}
+
+# Sets children_cpu to the user and system seconds of this script's children that ended (QEMU,
+# once it has). times runs in this shell: in a subshell it would know no children.
+children_seconds() {
+	times > "$work/times"
+	children_cpu=$(awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' "$work/times")
+}
+
+step() {
+	echo "bench: $(date +%T) $*"
+}
+
+main() {
+	local kver start host_busy qemu_cpu children_cpu
+	# A calling make's flags must not reach the builds below.
+	unset MAKEFLAGS MFLAGS MAKELEVEL
+	[ "$(id -u)" -eq 0 ] || { echo "bench: run as root (QEMU's 9p root, insmod in the guest)" >&2; exit 1; }
+	install_missing
+	mkdir -p "$work" "$out"
+	rm -rf "$out/raw"
+	mkdir -p "$out/raw"
+
+	step "kernel"
+	kver=$("$repo/test/qemu/kernel.sh" bookworm 2> "$work/kernel.log" | tail -n1)
+	step "toa.ko for $kver (log: $work/build.log)"
+	"$repo/test/qemu/build.sh" bookworm "$repo" "$work/build" > "$work/build.log" 2>&1
+	step "bench programs"
+	make -s -C "$repo/test" out/toa_client.bpf.o
+	gcc -O2 -Wall -I"$repo/test" -o "$out/toa_bench" "$repo/bench/toa_bench.c"
+
+	{
+		echo "toa $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '(no git)'), $(date -u '+%Y-%m-%d %H:%M UTC')"
+		echo "host: $(nproc) x $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)," \
+			"$(awk '/^MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM"
+		echo "command: make bench (ROUNDS=$rounds RATE_SECONDS=$rate_seconds CALLS=$calls BENCH_OPEN=$bench_open)"
+	} > "$out/raw/host.txt"
+
+	# One VM at a time on this machine: others' runs take the same lock.
+	step "waiting for $lock, then the guest (console: $work/console.log)"
+	exec 9>> "$lock"
+	flock 9
+	start=$SECONDS
+	host_busy=$(busy_ticks)
+	children_seconds
+	qemu_cpu=$children_cpu
+	# Higher priority than the host's other work, which would otherwise take turns with the
+	# vCPUs and make the guest's clock run on while they wait.
+	(cd "$repo" && nice -n -10 test/qemu/run.sh -k "$kver" -s 2 -m "$mem" -t 1800 -a slab_nomerge \
+		-w "$out/raw" -- env TOA_KO="$work/build/toa.ko" TOA_BPF="$repo/test/out" \
+		TOA_BENCH="$out/toa_bench" RESULTS="$out/raw" ROUNDS="$rounds" RATE_SECONDS="$rate_seconds" \
+		CALLS="$calls" BENCH_OPEN="$bench_open" sh bench/guest.sh) > "$work/console.log" 2>&1 ||
+		{ echo "bench: the guest failed: see $work/console.log" >&2; exit 1; }
+	host_busy=$(($(busy_ticks) - host_busy))
+	children_seconds
+	exec 9>&-
+	step "guest done in $((SECONDS - start))s"
+	# Disclosed with the results: how much the rest of the host ran beside the guest.
+	awk -v busy="$host_busy" -v hz="$(getconf CLK_TCK)" -v qemu="$qemu_cpu" -v now="$children_cpu" \
+		-v s=$((SECONDS - start)) -v cpus="$(nproc)" 'BEGIN {
+			other = (busy / hz - (now - qemu)) * 100 / (s * cpus)
+			printf "guest run: %d s; meanwhile other host processes took %.0f %% of the CPU time\n",
+				s, other > 0 ? other : 0 }' >> "$out/raw/host.txt"
+	if grep -aE 'BUG:|WARNING:|Oops|general protection' "$out/raw/dmesg.txt"; then
+		echo "bench: the guest's kernel complained: see $out/raw/dmesg.txt" >&2
+		exit 1
+	fi
+
+	"$repo/bench/report.sh" "$out/raw" "$out"
+	cp "$out/results.png" "$repo/bench/results.png"
+	cat "$out/results.txt"
+}
+
+main "$@"

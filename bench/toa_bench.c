@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What toa costs, seen from user space in the guest (bench/guest.sh runs it
+ * in the namespaces and cgroup that test/netns.sh makes):
+ *
+ *   toa_bench wire toa|none            the option the client's next SYNs carry
+ *   toa_bench rate SECONDS PEER        connections per second
+ *   toa_bench getname CALLS PEER       nanoseconds per getpeername() call, and
+ *                                      per getsockname() call
+ *   toa_bench hold N1,N2,... PEER CMD SRC...
+ *                                      holds N1, then N2, ... connections open
+ *                                      (from the client addresses SRC), running
+ *                                      CMD at each with OPEN=N in its environment
+ *
+ * PEER is the address the server must see: "toa" (the proxy's claim) or
+ * "client" (the real one). Any other answer fails the run, so that a result
+ * cannot be filed under the wrong setup.
+ */
+#include "toa_wire.h"
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+#define RATE_PORT	9100
+#define GETNAME_PORT	9101
+#define HOLD_PORT	9102
+
+/* Two of each keep both vCPUs busy: the handshake runs in connect(). */
+#define RATE_CLIENTS	2
+#define RATE_SERVERS	2
+#define RATE_WARMUP_US	500000
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Closes with a reset: no TIME_WAIT to run out of ports with. */
+static void close_reset(int fd)
+{
+	struct linger l = { 1, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+static in_addr_t peer_wanted(const char *peer)
+{
+	if (!strcmp(peer, "toa"))
+		return inet_addr(TOA_IP4);
+	if (!strcmp(peer, "client"))
+		return inet_addr(CLI4);
+	fprintf(stderr, "peer must be toa or client, not %s\n", peer);
+	exit(2);
+}
+
+static bool peer_is(int fd, in_addr_t want)
+{
+	union addr a;
+	socklen_t len = sizeof(a);
+
+	return !getpeername(fd, &a.sa, &len) && a.sa.sa_family == AF_INET &&
+	       a.sin.sin_addr.s_addr == want;
+}
+
+static void raise_fd_limit(long n)
+{
+	struct rlimit r = { n, n };
+
+	if (setrlimit(RLIMIT_NOFILE, &r))
+		die("RLIMIT_NOFILE");
+}
+
+static int cmd_wire(const char *what)
+{
+	uint8_t opt[40] = { 0 };
+
+	if (!strcmp(what, "toa"))
+		client_opt(opt, toa_opt(opt, 254, TOA_IP4, TOA_PORT), true,
+			   true);
+	else
+		client_opt(opt, 0, false, false);
+	return 0;
+}
+
+/* One cache line per worker: the counters must not slow each other. */
+struct rate_slot {
+	long count;
+	long errors;
+	char pad[48];
+};
+
+struct rate {
+	volatile int stop_clients, stop_servers;
+	int listener;
+	in_addr_t want;
+	struct rate_slot client[RATE_CLIENTS], server[RATE_SERVERS];
+};
+
+struct rate_client {
+	struct rate *r;
+	struct rate_slot *slot;
+};
+
+/* Connect, wait for the server's close, reset: a whole short connection. */
+static int rate_client(void *arg)
+{
+	struct rate_client *c = arg;
+	struct rate *r = c->r;
+	struct rate_slot *slot = c->slot;
+	union addr srv;
+	socklen_t len = addr_make(&srv, SRV4, RATE_PORT);
+	char byte;
+
+	while (!r->stop_clients) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0 || connect(fd, &srv.sa, len) ||
+		    read(fd, &byte, 1)) {
+			slot->errors++;
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		close_reset(fd);
+		slot->count++;
+	}
+	return 0;
+}
+
+static void rate_server(struct rate *r, struct rate_slot *slot)
+{
+	while (!r->stop_servers) {
+		int fd = accept(r->listener, NULL, NULL);
+
+		if (fd < 0)
+			continue;	/* SO_RCVTIMEO: time to look at stop */
+		if (!peer_is(fd, r->want))
+			slot->errors++;
+		close(fd);
+		slot->count++;
+	}
+}
+
+static long rate_sum(const struct rate_slot *slot, int n)
+{
+	long sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += slot[i].count;
+	return sum;
+}
+
+static int cmd_rate(double seconds, const char *peer)
+{
+	struct timeval tv = { 0, 100000 };
+	pid_t clients[RATE_CLIENTS], servers[RATE_SERVERS];
+	long count0, count1, errors = 0;
+	double t0, t1;
+	struct rate *r;
+	int i;
+
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		die("mmap");
+	r->want = peer_wanted(peer);
+	r->listener = tcp_listen(AF_INET, SRV4, RATE_PORT, false);
+	if (r->listener < 0)
+		die("listen");
+	setsockopt(r->listener, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	for (i = 0; i < RATE_SERVERS; i++) {
+		servers[i] = fork();
+		if (!servers[i]) {
+			rate_server(r, &r->server[i]);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < RATE_CLIENTS; i++) {
+		struct rate_client c = { r, &r->client[i] };
+
+		clients[i] = fork();
+		if (!clients[i])
+			_exit(in_netns(CLI_NS, rate_client, &c));
+	}
+
+	usleep(RATE_WARMUP_US);
+	t0 = now();
+	count0 = rate_sum(r->client, RATE_CLIENTS);
+	usleep(seconds * 1e6);
+	count1 = rate_sum(r->client, RATE_CLIENTS);
+	t1 = now();
+
+	/* Clients first: a server must be there for each one's last connection. */
+	r->stop_clients = 1;
+	for (i = 0; i < RATE_CLIENTS; i++)
+		waitpid(clients[i], NULL, 0);
+	r->stop_servers = 1;
+	for (i = 0; i < RATE_SERVERS; i++)
+		waitpid(servers[i], NULL, 0);
+	close(r->listener);
+
+	for (i = 0; i < RATE_CLIENTS; i++)
+		errors += r->client[i].errors;
+	for (i = 0; i < RATE_SERVERS; i++)
+		errors += r->server[i].errors;
+	if (errors || count1 == count0) {
+		fprintf(stderr, "rate: %ld connections, %ld failed or saw another peer than %s\n",
+			rate_sum(r->server, RATE_SERVERS), errors, peer);
+		return 1;
+	}
+	printf("%.1f\n", (count1 - count0) / (t1 - t0));
+	return 0;
+}
+
+/* ns per getpeername() (or getsockname()) on @fd, after calls/10 to warm up. */
+static double time_calls(int fd, long calls, bool peer)
+{
+	union addr a;
+	socklen_t len;
+	double t0 = 0;
+	long i;
+
+	for (i = -calls / 10; i < calls; i++) {
+		if (!i)
+			t0 = now();
+		len = sizeof(a);
+		if (peer)
+			getpeername(fd, &a.sa, &len);
+		else
+			getsockname(fd, &a.sa, &len);
+	}
+	return (now() - t0) * 1e9 / calls;
+}
+
+/*
+ * getpeername() is what toa answers; getsockname() goes through the same
+ * hook (inet_getname), which leaves at once: the cost of the hook alone.
+ */
+static int cmd_getname(long calls, const char *peer)
+{
+	int listener, client, server;
+	double peer_ns, sock_ns;
+
+	listener = tcp_listen(AF_INET, SRV4, GETNAME_PORT, false);
+	client = tcp_connect(SRV4, GETNAME_PORT);
+	server = listener < 0 || client < 0 ? -1 : accept(listener, NULL, NULL);
+	if (server < 0)
+		die("connection");
+	if (!peer_is(server, peer_wanted(peer))) {
+		fprintf(stderr, "getname: the peer is not %s\n", peer);
+		return 1;
+	}
+	peer_ns = time_calls(server, calls, true);
+	sock_ns = time_calls(server, calls, false);
+	printf("%.1f %.1f\n", peer_ns, sock_ns);
+
+	close(server);
+	close_reset(client);
+	close(listener);
+	return 0;
+}
+
+struct hold_client {
+	int ctl;		/* the next total to reach, from the parent */
+	int nsrc;
+	char **src;
+};
+
+/*
+ * Opens connections until there are as many as the parent asks for, round
+ * robin over the source addresses, each with the whole ephemeral range.
+ */
+static int hold_client(void *arg)
+{
+	struct hold_client *h = arg;
+	struct linger l = { 1, 0 };
+	int one = 1;
+	long open = 0, target;
+	union addr srv, src;
+	socklen_t len = addr_make(&srv, SRV4, HOLD_PORT);
+
+	while (read(h->ctl, &target, sizeof(target)) == sizeof(target)) {
+		for (; open < target; open++) {
+			int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+			addr_make(&src, h->src[open % h->nsrc], 0);
+			/* The port is chosen at connect(), per destination. */
+			if (fd < 0 ||
+			    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+				       &one, sizeof(one)) ||
+			    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l,
+				       sizeof(l)) ||
+			    bind(fd, &src.sa, sizeof(src.sin)) ||
+			    connect(fd, &srv.sa, len)) {
+				fprintf(stderr, "hold: connection %ld: %m\n",
+					open + 1);
+				return 1;
+			}
+		}
+	}
+	return 0;	/* exiting resets them all */
+}
+
+static int cmd_hold(char *levels, const char *peer, const char *cmd,
+		    int nsrc, char **src)
+{
+	struct timeval tv = { 1, 0 };
+	struct hold_client h = { .nsrc = nsrc, .src = src };
+	in_addr_t want = peer_wanted(peer);
+	long target[16], max = 0, open = 0;
+	int i, n = 0, ctl[2], listener, status = 0;
+	char env[32];
+	int *fds;
+	pid_t pid;
+
+	/* Without TOA, the first connection comes from the first address. */
+	if (want != inet_addr(TOA_IP4))
+		want = inet_addr(src[0]);
+	for (char *l = strtok(levels, ","); l && n < 16; l = strtok(NULL, ",")) {
+		target[n] = atol(l);
+		max = target[n] > max ? target[n] : max;
+		n++;
+	}
+	raise_fd_limit(max + 64);
+	fds = calloc(max + 1, sizeof(*fds));
+	listener = tcp_listen(AF_INET, SRV4, HOLD_PORT, false);
+	if (!fds || listener < 0 || pipe(ctl))
+		die("hold");
+	setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	pid = fork();
+	if (!pid) {
+		close(ctl[1]);
+		close(listener);
+		h.ctl = ctl[0];
+		_exit(in_netns(CLI_NS, hold_client, &h));
+	}
+	close(ctl[0]);
+
+	for (i = 0; i < n && !status; i++) {
+		if (write(ctl[1], &target[i], sizeof(target[i])) !=
+		    sizeof(target[i]))
+			die("hold: control pipe");
+		while (open < target[i]) {
+			int fd = accept(listener, NULL, NULL);
+
+			if (fd < 0) {
+				if (waitpid(pid, NULL, WNOHANG) == pid) {
+					fprintf(stderr, "hold: the client gave up at %ld\n",
+						open);
+					return 1;
+				}
+				continue;
+			}
+			/* All carry the same option: the first one tells. */
+			if (!open && !peer_is(fd, want)) {
+				fprintf(stderr, "hold: the peer is not %s\n", peer);
+				return 1;
+			}
+			fds[open++] = fd;
+		}
+		snprintf(env, sizeof(env), "%ld", open);
+		setenv("OPEN", env, 1);
+		status = run(cmd);
+	}
+
+	close(ctl[1]);
+	waitpid(pid, NULL, 0);
+	while (open)
+		close(fds[--open]);
+	close(listener);
+	return status;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: toa_bench wire toa|none\n"
+		"       toa_bench rate SECONDS toa|client\n"
+		"       toa_bench getname CALLS toa|client\n"
+		"       toa_bench hold N1,N2,... toa|client CMD SRC...\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "wire"))
+		return cmd_wire(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "rate"))
+		return cmd_rate(atof(argv[2]), argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "getname"))
+		return cmd_getname(atol(argv[2]), argv[3]);
+	if (argc >= 6 && !strcmp(argv[1], "hold"))
+		return cmd_hold(argv[2], argv[3], argv[4], argc - 5, argv + 5);
+	usage();
+}
