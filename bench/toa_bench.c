@@ -368,6 +368,8 @@ static int cmd_hold(char *levels, const char *peer, const char *cmd,
 				return 1;
 			}
 			fds[open++] = fd;
+			if (open % 100000 == 0)
+				fprintf(stderr, "hold: %ld open\n", open);
 		}
 		snprintf(env, sizeof(env), "%ld", open);
 		setenv("OPEN", env, 1);
