@@ -15,7 +15,7 @@ raw=${RESULTS:?}/raw.csv
 levels=${BENCH_OPEN:?}
 max=${levels##*,}
 # At the most connections open: rounds, seconds and calls of the shorter runs.
-busy_rounds=3 busy_seconds=2 busy_calls=300000
+busy_rounds=4 busy_seconds=2 busy_calls=300000
 
 log() {
 	echo "# $(cut -d' ' -f1 /proc/uptime)s: $*"

@@ -1,9 +1,10 @@
 #!/bin/bash
 # usage: bench/report.sh RAWDIR OUTDIR
 # Sums up what bench/guest.sh measured (RAWDIR/raw.csv, guest.txt, and host.txt from bench/run.sh)
-# into OUTDIR/results.csv (one row per metric, setup and connections open: median, min, max,
-# quartiles, ratio to no module with the same wire), OUTDIR/results.txt (tables) and
-# OUTDIR/results.png (gnuplot: connection rate and getpeername() cost per setup, min-max whiskers).
+# into OUTDIR/results.csv (one row per metric, setup and connections open: n, median, min, max,
+# quartiles; METRIC_ratio rows: toa over no module, same wire, round by round; memory per
+# connection), OUTDIR/results.txt (tables) and OUTDIR/results.png (gnuplot: connection rate and
+# getpeername() cost per setup, min-max whiskers).
 set -euo pipefail
 
 [ $# -eq 2 ] || { sed -n '2s/^# //p' "$0" >&2; exit 2; }
@@ -20,36 +21,37 @@ label() {
 	esac
 }
 
-# Median, min, max and quartiles (linear interpolation) of each metric, setup and open; then the
-# ratio of the median to that of no module with the same wire and as many connections open.
+# Each round's toa sample over the no module sample of the same round, wire and connections open:
+# METRIC_ratio rows. Pairs measured seconds apart cancel the slow drifts of an emulated machine.
+paired() {
+	awk -F, -v OFS=, '$1 ~ /^(rate|getpeername|getsockname)$/ { v[$1 OFS $2 OFS $3 OFS $4] = $5 }
+		END {
+			for (k in v) {
+				split(k, f, ",")
+				base = f[1] OFS (f[2] ~ /_toa$/ ? "nomod_toa" : "nomod_none") OFS f[3] OFS f[4]
+				if (f[2] ~ /^toa_/ && v[base])
+					print f[1] "_ratio", f[2], f[3], f[4], v[k] / v[base]
+			}
+		}' "$raw/raw.csv"
+}
+
+# Median, min, max and quartiles (linear interpolation) of each metric, setup and open.
 summary() {
-	echo "metric,setup,open,n,median,min,max,q1,q3,ratio"
-	sort -t, -k1,1 -k2,2 -k3,3n -k5,5g "$raw/raw.csv" | awk -F, -v OFS=, '
+	echo "metric,setup,open,n,median,min,max,q1,q3"
+	{ cat "$raw/raw.csv"; paired; } | sort -t, -k1,1 -k2,2 -k3,3n -k5,5g | awk -F, -v OFS=, '
 		function q(p,   x, i) {
 			x = (n - 1) * p
 			i = int(x)
 			return i + 1 < n ? v[i] + (x - i) * (v[i + 1] - v[i]) : v[i]
 		}
 		function flush() {
-			if (!n)
-				return
-			row[++rows] = key OFS n OFS q(0.5) OFS v[0] OFS v[n - 1] OFS q(0.25) OFS q(0.75)
-			median[key] = q(0.5)
+			if (n)
+				print key, n, q(0.5), v[0], v[n - 1], q(0.25), q(0.75)
 			n = 0
 		}
-		$1 "," $2 "," $3 != key { flush(); key = $1 "," $2 "," $3 }
+		$1 OFS $2 OFS $3 != key { flush(); key = $1 OFS $2 OFS $3 }
 		{ v[n++] = $5 }
-		END {
-			flush()
-			for (r = 1; r <= rows; r++) {
-				split(row[r], f, ",")
-				base = f[1] "," (f[2] ~ /_toa$/ ? "nomod_toa" : "nomod_none") "," f[3]
-				ratio = ""
-				if (f[2] ~ /^toa_/ && (base in median) && median[base])
-					ratio = sprintf("%.4f", median[f[1] "," f[2] "," f[3]] / median[base])
-				print row[r], ratio
-			}
-		}'
+		END { flush() }'
 }
 
 # The value of METRIC for SETUP with OPEN connections open, from results.csv.
@@ -61,19 +63,17 @@ opens() {
 	awk -F, -v m="$1" 'NR > 1 && $1 == m { print $3 }' "$csv" | sort -nu
 }
 
-speed_table() {	# speed_table METRIC TITLE FORMAT
-	local open setup med
+speed_table() {	# speed_table METRIC TITLE
+	local open setup
 	echo "$2"
-	printf '%-28s %8s %10s %10s %10s %10s %10s %7s\n' setup open median min max q1 q3 ratio
+	printf '%-28s %7s %9s %9s %9s %9s %9s  %s\n' setup open median min max q1 q3 \
+		"paired ratio to no module: median (min-max)"
 	for open in $(opens "$1"); do
 		for setup in nomod_toa nomod_none toa_toa toa_none; do
-			med=$(value "$1" "$setup" "$open")
-			[ -n "$med" ] || continue
-			awk -F, -v m="$1" -v s="$setup" -v o="$open" -v l="$(label "$setup")" -v fmt="$3" '
-				$1 == m && $2 == s && $3 == o {
-					printf "%-28s %8d " fmt " " fmt " " fmt " " fmt " " fmt " %7s\n",
-						l, o, $5, $6, $7, $8, $9, $10 == "" ? "" : sprintf("%.3f", $10)
-				}' "$csv"
+			awk -F, -v m="$1" -v s="$setup" -v o="$open" -v l="$(label "$setup")" '
+				$2 == s && $3 == o && $1 == m { row = sprintf("%-28s %7d %9.1f %9.1f %9.1f %9.1f %9.1f", l, o, $5, $6, $7, $8, $9) }
+				$2 == s && $3 == o && $1 == m "_ratio" { ratio = sprintf("  %.3f (%.3f-%.3f)", $5, $6, $7) }
+				END { if (row) print row ratio }' "$csv"
 		done
 	done
 	echo
@@ -90,7 +90,7 @@ buckets() {
 
 # derived METRIC SETUP OPEN VALUE: a row of results.csv computed from others.
 derived() {
-	printf '%s,%s,%s,1,%.1f,%.1f,%.1f,%.1f,%.1f,\n' "$1" "$2" "$3" "$4" "$4" "$4" "$4" "$4" >> "$csv"
+	printf '%s,%s,%s,1,%.1f,%.1f,%.1f,%.1f,%.1f\n' "$1" "$2" "$3" "$4" "$4" "$4" "$4" "$4" >> "$csv"
 }
 
 # Per connection: Slab and used memory (MemTotal - MemFree) over what the guest used with none
@@ -186,9 +186,9 @@ summary > "$csv"
 	read -r kver cpus mem < "$raw/guest.txt"
 	echo "guest: Linux $kver, $cpus vCPUs, $((mem / 1024)) MB, QEMU TCG (emulated: absolute numbers are slow, ratios are the claim)"
 	echo
-	speed_table rate "Connection rate (connections/s; ratio: toa's median over no module's, same wire)" '%10.1f'
-	speed_table getpeername "getpeername() on an accepted socket (ns/call)" '%10.1f'
-	speed_table getsockname "getsockname() on the same socket (ns/call): toa's hook on inet_getname, which leaves at once" '%10.1f'
+	speed_table rate "Connection rate (connections/s)"
+	speed_table getpeername "getpeername() on an accepted socket (ns/call)"
+	speed_table getsockname "getsockname() on the same socket (ns/call): toa's hook on inet_getname, which leaves at once"
 	memory_table
 } > "$out/results.txt"
 plot

@@ -3,7 +3,7 @@
 # Builds toa.ko for bookworm's kernel and the bench programs, boots the kernel under QEMU (2 vCPUs)
 # and runs bench/guest.sh there; then bench/report.sh writes bench/out/results.txt, results.csv and
 # results.png, copied to bench/results.png for BENCHMARKS.md. About 15 minutes on 2 cores.
-# env: ROUNDS (7), RATE_SECONDS (3), CALLS (getpeername() calls per sample, 1000000),
+# env: ROUNDS (9), RATE_SECONDS (3), CALLS (getpeername() calls per sample, 500000),
 #      BENCH_OPEN (connections held open, 10000,100000,500000), TOA_VM_LOCK (/tmp/toa-vm.lock)
 set -euo pipefail
 
@@ -11,7 +11,7 @@ repo=$(realpath "$(dirname "$0")/..")
 out=$repo/bench/out
 work=${TOA_WORK:-/tmp/toa-bench}
 lock=${TOA_VM_LOCK:-/tmp/toa-vm.lock}
-rounds=${ROUNDS:-7} rate_seconds=${RATE_SECONDS:-3} calls=${CALLS:-1000000}
+rounds=${ROUNDS:-9} rate_seconds=${RATE_SECONDS:-3} calls=${CALLS:-500000}
 bench_open=${BENCH_OPEN:-10000,100000,500000}
 # Enough for 500000 connections (both ends: about 7.6 kB a pair) and the rest.
 mem=8192
@@ -31,9 +31,10 @@ install_missing() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# CPU time spent by the host's processes (user, nice, system), in clock ticks.
-busy_ticks() {
-	awk '$1 == "cpu" { print $2 + $3 + $4; exit }' /proc/stat
+# CPU time the host's processes spent (user, nice, system) and its hypervisor took (steal), in
+# clock ticks.
+cpu_ticks() {
+	awk '$1 == "cpu" { print $2 + $3 + $4, $9; exit }' /proc/stat
 }
 
 # Sets children_cpu to the user and system seconds of this script's children that ended (QEMU,
@@ -48,7 +49,7 @@ step() {
 }
 
 main() {
-	local kver start host_busy qemu_cpu children_cpu
+	local kver start host_busy host_steal busy steal qemu_cpu children_cpu
 	# A calling make's flags must not reach the builds below.
 	unset MAKEFLAGS MFLAGS MAKELEVEL
 	[ "$(id -u)" -eq 0 ] || { echo "bench: run as root (QEMU's 9p root, insmod in the guest)" >&2; exit 1; }
@@ -77,7 +78,7 @@ main() {
 	exec 9>> "$lock"
 	flock 9
 	start=$SECONDS
-	host_busy=$(busy_ticks)
+	read -r host_busy host_steal < <(cpu_ticks)
 	children_seconds
 	qemu_cpu=$children_cpu
 	# Higher priority than the host's other work, which would otherwise take turns with the
@@ -87,16 +88,19 @@ main() {
 		TOA_BENCH="$out/toa_bench" RESULTS="$out/raw" ROUNDS="$rounds" RATE_SECONDS="$rate_seconds" \
 		CALLS="$calls" BENCH_OPEN="$bench_open" sh bench/guest.sh) > "$work/console.log" 2>&1 ||
 		{ echo "bench: the guest failed: see $work/console.log" >&2; exit 1; }
-	host_busy=$(($(busy_ticks) - host_busy))
+	read -r busy steal < <(cpu_ticks)
 	children_seconds
 	exec 9>&-
 	step "guest done in $((SECONDS - start))s"
-	# Disclosed with the results: how much the rest of the host ran beside the guest.
-	awk -v busy="$host_busy" -v hz="$(getconf CLK_TCK)" -v qemu="$qemu_cpu" -v now="$children_cpu" \
-		-v s=$((SECONDS - start)) -v cpus="$(nproc)" 'BEGIN {
+	# Disclosed with the results: how much else ran beside the guest, here or under this host.
+	awk -v busy=$((busy - host_busy)) -v steal=$((steal - host_steal)) -v hz="$(getconf CLK_TCK)" \
+		-v qemu="$qemu_cpu" -v now="$children_cpu" -v s=$((SECONDS - start)) -v cpus="$(nproc)" '
+		BEGIN {
 			other = (busy / hz - (now - qemu)) * 100 / (s * cpus)
-			printf "guest run: %d s; meanwhile other host processes took %.0f %% of the CPU time\n",
-				s, other > 0 ? other : 0 }' >> "$out/raw/host.txt"
+			printf "guest run: %d s; meanwhile other host processes took %.0f %% of the CPU time, " \
+				"the hypervisor under the host %.0f %%\n", s, (other > 0 ? other : 0),
+				steal / hz * 100 / (s * cpus)
+		}' >> "$out/raw/host.txt"
 	if grep -aE 'BUG:|WARNING:|Oops|general protection' "$out/raw/dmesg.txt"; then
 		echo "bench: the guest's kernel complained: see $out/raw/dmesg.txt" >&2
 		exit 1
