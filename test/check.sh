@@ -12,6 +12,8 @@ timeout=${TOA_TIMEOUT:-900}
 # What the rig and the guest's tests need on the host (the host root is the guest's root).
 host_packages=(busybox-static bpftool clang cpio debootstrap ethtool gcc iproute2 kmod libbpf-dev
 	libc6-dev linux-source-6.1 llvm make nftables qemu-system-x86 tcpdump xz-utils zstd)
+# toa's records get their own slab cache, red zones, poisoning and checks.
+guest_kargs='slab_nomerge slub_debug=FZPU,toa_sock'
 # Kernel messages that fail a run.
 dmesg_errors='BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|kernel BUG|list_add corruption|refcount_t:'
 
@@ -79,12 +81,12 @@ build_test_programs() {
 	fetch_kselftest_headers && make -C "$repo/test" KSFT_DIR="$cache/ksft"
 }
 
-# Re-prints the TAP results of the guest's console log $2 under suite $1, nested ones included.
-report_guest_tests() {
+# Re-prints the TAP results of log $2 under name $1, nested ones included.
+report_tap() {
 	local line result rest
 	while IFS= read -r line; do
-		[[ $line =~ ^[[:space:]]*(ok|not\ ok)\ [0-9]+\ (.*)$ ]] || continue
-		result=${BASH_REMATCH[1]} rest=${BASH_REMATCH[2]#- }
+		[[ $line =~ ^[[:space:]]*(ok|not\ ok)(\ [0-9]+)?\ (.*)$ ]] || continue
+		result=${BASH_REMATCH[1]} rest=${BASH_REMATCH[3]#- }
 		if [[ ${rest,,} =~ \#[[:space:]]*skip ]]; then
 			skip "$1: $rest"
 		elif [ "$result" = ok ]; then
@@ -117,8 +119,30 @@ check_dmesg() {
 	fi
 }
 
+# check_host NAME CMD...: a test program on the host, its TAP counted.
+check_host() {
+	local name=$1 log start status
+	shift
+	log=$work/host-${name// /-}.log
+	start=$SECONDS
+	"$@" > "$log" 2>&1 < /dev/null
+	status=$?
+	report_tap "host: $name" "$log"
+	if [ $status -eq 0 ]; then
+		pass "host: $name ran to completion ($(since "$start"))"
+	else
+		fail "host: $name ran to completion" "$log"
+	fi
+}
+
+# The stress tests take minutes: they run on the first kernel only.
+stress_suite=''
+
 check_suite() {
-	local suite=$1 w=$work/$1 kver start status warnings
+	local suite=$1 w=$work/$1 kver start status warnings tests
+	tests="toa_test guide_test toa_hostile_test"
+	[ -n "$stress_suite" ] || stress_suite=$suite
+	[ "$suite" != "$stress_suite" ] || tests+=" toa_stress_test"
 	rm -rf "$w"
 	mkdir -p "$w/results"
 
@@ -151,12 +175,13 @@ check_suite() {
 	fi
 
 	start=$SECONDS
-	(cd "$repo" && test/qemu/run.sh -k "$kver" -w "$w/results" -t "$timeout" -- \
+	(cd "$repo" && test/qemu/run.sh -k "$kver" -w "$w/results" -t "$timeout" -a "$guest_kargs" -- \
 		env TOA_KO="$w/build/toa.ko" TOA_TEST_OUT="$repo/test/out" TOA_SRC="$repo" \
+		TOA_TESTS="$tests" \
 		RESULTS="$w/results" sh test/guest.sh) > "$w/console.log" 2>&1 < /dev/null
 	status=$?
 	echo "# $suite: guest exited with $status after $(since "$start")"
-	report_guest_tests "$suite" "$w/console.log"
+	report_tap "$suite" "$w/console.log"
 	case $status in
 	124 | 125 | 126) fail "$suite: guest ran to completion" "$w/console.log" ;;
 	*)
@@ -188,6 +213,9 @@ main() {
 		else
 			fail "host: build test programs" "$work/programs.log"
 		fi
+		check_host "option parser" make -C "$repo/test/unit" test
+		check_host "fuzzing" make -C "$repo/test/unit" fuzz-ci
+		check_host "installers" "$repo/scripts/test_install.sh"
 		for suite in "${@:-bookworm}"; do
 			check_suite "$suite"
 		done

@@ -191,6 +191,9 @@ TEST_F_TIMEOUT(busy, load_unload_loop_under_churn, 300)
 	long long stats[STAT_COUNT];
 	pthread_t thread;
 
+	/* See README.md, Reliability: the emulated guest itself can hang. */
+	if (!getenv("TOA_LOAD_LOOP"))
+		SKIP(return, "set TOA_LOAD_LOOP=1: under QEMU's TCG, re-patching ftrace entries in a loop can hang the guest");
 	toa_everywhere();
 	c.listener = tcp_listen(AF_INET, SRV4, PORT, false);
 	ASSERT_LE(0, c.listener);
