@@ -20,3 +20,4 @@ clean:
 -include scripts/install.mk
 -include test/unit/unit.mk
 -include bench/bench.mk
+-include test/install/install.mk

@@ -1,0 +1,94 @@
+#!/bin/bash
+# usage: test/install/rootfs.sh KVER     (KVER: the release test/qemu/kernel.sh bookworm printed)
+# Builds a bookworm disk image for booting the cached kernel KVER, cached in ${TOA_CACHE}/rootfs-bookworm/.
+set -eu
+
+here=$(dirname "$(realpath "$0")")
+kver=${1:?usage: rootfs.sh KVER}
+cache=${TOA_CACHE:-/var/cache/toa-test}
+kdir=$cache/bookworm/kernel
+dir=$cache/rootfs-bookworm
+
+log() { echo "rootfs.sh: $*" >&2; }
+
+# The Debian archive ($1: debian or debian-security) as this machine's apt reaches it.
+system_mirror() {
+	local uri
+	uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
+		awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }
+		/^deb / { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; break } }' |
+		grep -m1 "/$1/*\$") || { log "no $1 archive in /etc/apt"; return 1; }
+	echo "${uri%/}"
+}
+
+in_root() {
+	"$here/../qemu/chroot.sh" "$tmp/root" env DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+mkdir -p "$dir"
+exec 9>"$dir/.lock"
+flock 9
+
+# Rebuilt when the kernel or what goes into the image changes.
+stamp=$(cat "$0" "$here/toa-install-test.service" <(echo "$kver") | sha256sum)
+[ "$(cat "$dir/stamp" 2>/dev/null)" = "$stamp" ] && exit 0
+[ -d "$kdir/lib/modules/$kver" ] || { log "no kernel $kver in $kdir: run test/qemu/kernel.sh bookworm"; exit 1; }
+
+tmp=$dir/build.tmp
+rm -rf "$tmp" "$dir/stamp"
+mkdir -p "$tmp"
+
+# What a Debian server has, plus what install_toa.sh would fetch (gcc, make, dkms, the
+# headers) and what the test needs (iproute2, curl, python3, bpftool): the guest has no network.
+log "debootstrapping bookworm"
+debootstrap --variant=minbase --include=systemd-sysv,udev,kmod,iproute2,python3,curl,openssl,initramfs-tools,zstd,gcc,make,libc6-dev,dkms,bpftool \
+	bookworm "$tmp/root" "$(system_mirror debian)" >"$tmp/debootstrap.log" 2>&1 ||
+	{ tail -n 20 "$tmp/debootstrap.log" >&2; exit 1; }
+
+# The kernel's ABI-named headers come from the security archive, like the kernel itself.
+cat >"$tmp/root/etc/apt/sources.list" <<-SOURCES
+	deb $(system_mirror debian) bookworm main
+	deb $(system_mirror debian-security) bookworm-security main
+SOURCES
+log "installing linux-headers-$kver"
+if ! { in_root apt-get -q update && in_root apt-get install -y -q --no-install-recommends \
+	"linux-headers-$kver"; } >"$tmp/apt.log" 2>&1; then
+	tail -n 20 "$tmp/apt.log" >&2
+	exit 1
+fi
+# Offline from here on: no package lists, and no mirror name left in the image.
+in_root apt-get clean
+rm -rf "$tmp/root/var/lib/apt/lists/"*
+echo "# The test VM has no network." >"$tmp/root/etc/apt/sources.list"
+
+log "installing kernel $kver"
+cp -a "$kdir/lib/modules/$kver/." "$tmp/root/lib/modules/$kver/"
+cp -a "$kdir/boot/." "$tmp/root/boot/"
+# Most modules, plus what finds the root file system on a virtio disk, for sure.
+printf '%s\n' virtio_pci virtio_blk ext4 >>"$tmp/root/etc/initramfs-tools/modules"
+in_root update-initramfs -c -k "$kver" >"$tmp/initramfs.log" 2>&1 ||
+	{ tail -n 20 "$tmp/initramfs.log" >&2; exit 1; }
+
+log "configuring"
+echo toa-vm >"$tmp/root/etc/hostname"
+in_root systemd-machine-id-setup >/dev/null
+cat >"$tmp/root/etc/fstab" <<-'FSTAB'
+	/dev/vda / ext4 defaults 0 1
+	toa-test /mnt/toa-test 9p trans=virtio,version=9p2000.L,msize=512000,nofail 0 0
+FSTAB
+mkdir -p "$tmp/root/mnt/toa-test"
+cp "$here/toa-install-test.service" "$tmp/root/etc/systemd/system/"
+in_root systemctl enable toa-install-test.service >/dev/null 2>&1
+# Timers would start work at random times in a run.
+in_root systemctl mask apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer \
+	e2scrub_all.timer fstrim.timer >/dev/null 2>&1
+
+log "making the disk image"
+cp "$tmp/root/boot/vmlinuz-$kver" "$tmp/vmlinuz"
+cp "$tmp/root/boot/initrd.img-$kver" "$tmp/initrd.img"
+mkfs.ext4 -q -F -L toa-root -d "$tmp/root" "$tmp/root.img" 4G >/dev/null
+rm -rf "$tmp/root"
+rm -f "$dir/root.img" "$dir/vmlinuz" "$dir/initrd.img"
+mv "$tmp/root.img" "$tmp/vmlinuz" "$tmp/initrd.img" "$dir/"
+rm -rf "$tmp"
+echo "$stamp" >"$dir/stamp"

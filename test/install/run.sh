@@ -1,0 +1,135 @@
+#!/bin/bash
+# usage: test/install/run.sh     (as root; env: TOA_CACHE, TOA_WORK, TOA_TIMEOUT; make check-install runs it)
+# The user's journey on a booted Debian bookworm VM (test/install/README.md). Prints TAP; last line "N passed, N failed".
+# shellcheck disable=SC2317 # the steps run through check()
+set -eu
+
+repo=$(realpath "$(dirname "$0")/../..")
+here=$repo/test/install
+cache=${TOA_CACHE:-/var/cache/toa-test}
+work=${TOA_WORK:-/tmp/toa-check}/install
+timeout=${TOA_TIMEOUT:-900}	# each boot
+share=$work/share
+# kernel.sh and its initramfs.sh, rootfs.sh, the BPF client's build, and the VM.
+host_packages=(busybox-static clang cpio debootstrap e2fsprogs libbpf-dev make qemu-system-x86 qemu-utils
+	xz-utils zstd)
+
+count=0 failed=0
+
+tap() { # tap STATUS NAME [LOG]: LOG is where to look on failure
+	count=$((count + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $count $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $count $2"
+		[ $# -lt 3 ] || echo "# see $3"
+	fi
+}
+
+# check NAME LOG CMD...: CMD's output goes to LOG.
+check() {
+	local name=$1 log=$2 start=$SECONDS
+	shift 2
+	if "$@" >"$log" 2>&1; then
+		tap ok "$name"
+		echo "# $name: $((SECONDS - start))s"
+	else
+		tap fail "$name" "$log"
+		return 1
+	fi
+}
+
+finish() {
+	echo "1..$count"
+	echo "$((count - failed)) passed, $failed failed"
+	exit $((failed > 0))
+}
+
+install_host_packages() {
+	local p missing=()
+	for p in "${host_packages[@]}"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+fetch_kernel() {
+	"$repo/test/qemu/kernel.sh" bookworm >"$work/kver" && kver=$(tail -n1 "$work/kver") && [ -n "$kver" ]
+}
+
+# The share: the source tarball a user unpacks (the tree's files, not its build products), the
+# BPF client and the guest's driver. The guest appends its TAP lines to tap.txt.
+make_share() {
+	rm -rf "$share" && mkdir -p "$share" &&
+		make -C "$repo/test" out/toa_client.bpf.o &&
+		cp "$repo/test/out/toa_client.bpf.o" "$here/guest.sh" "$share/" &&
+		(cd "$repo" && git ls-files -z -co --exclude-standard |
+			while IFS= read -r -d '' f; do [ ! -e "$f" ] || printf '%s\0' "$f"; done |
+			tar --null -T - --transform 's,^,toa/,' -czf "$share/toa.tar.gz")
+}
+
+# The guest's disk: a throw-away layer over the cached image, kept from one boot to the next.
+make_disk() {
+	rm -f "$work/disk.qcow2" && qemu-img create -q -f qcow2 -b "$cache/rootfs-bookworm/root.img" -F raw "$work/disk.qcow2"
+}
+
+# One boot, until the guest reboots or powers off: QEMU exits on both (-no-reboot), and on a
+# panic (panic=-1). A reboot inside one QEMU run makes TCG several times slower.
+boot_guest() {
+	local img=$cache/rootfs-bookworm
+	timeout --foreground -k 5 "$timeout" \
+		qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
+		-nodefaults -no-user-config -display none -no-reboot -serial stdio \
+		-kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
+		-append "root=/dev/vda rw console=ttyS0 loglevel=4 panic=-1" \
+		-drive "file=$work/disk.qcow2,format=qcow2,if=virtio" \
+		-fsdev "local,id=share,path=$share,security_model=none" \
+		-device virtio-9p-pci,fsdev=share,mount_tag=toa-test </dev/null
+}
+
+# Re-numbers the guest's TAP lines into ours; true if its plan was there and complete.
+report_guest() {
+	local line planned=
+	while IFS= read -r line; do
+		case $line in
+		'ok '*) tap ok "guest: ${line#ok [0-9]* }" ;;
+		'not ok '*) tap fail "guest: ${line#not ok [0-9]* }" "$share/logs/" ;;
+		'#'*) echo "$line" ;;
+		1..*) planned=${line#1..} ;;
+		esac
+	done <"$share/tap.txt"
+	[ -n "$planned" ] && [ "$planned" -eq "$(grep -cE '^(not )?ok ' "$share/tap.txt")" ]
+}
+
+main() {
+	local start
+	unset MAKEFLAGS MFLAGS MAKELEVEL	# a calling make's flags must not reach the builds
+	mkdir -p "$work"
+	echo "TAP version 13"
+	[ "$(id -u)" -eq 0 ] || { tap fail "host: running as root"; finish; }
+	check "host: install packages" "$work/host.log" install_host_packages || finish
+	check "host: bookworm kernel" "$work/kernel.log" fetch_kernel || finish
+	check "host: bookworm disk image" "$work/rootfs.log" "$here/rootfs.sh" "$kver" || finish
+	check "host: source tarball and BPF client" "$work/share.log" make_share || finish
+	check "host: guest disk" "$work/disk.log" make_disk || finish
+	# One VM at a time on this machine: wait for the others'.
+	start=$SECONDS
+	exec 8>/tmp/toa-vm.lock
+	flock 8
+	echo "# waited $((SECONDS - start))s for /tmp/toa-vm.lock"
+	if check "host: boot 1 (install, reboot)" "$work/console-boot1.log" boot_guest; then
+		check "host: boot 2 (client, uninstall, power off)" "$work/console-boot2.log" boot_guest || true
+	fi
+	exec 8>&-
+	if [ -f "$share/tap.txt" ] && report_guest; then
+		tap ok "guest: every check ran"
+	else
+		tap fail "guest: every check ran" "$work/ (console-boot1.log, console-boot2.log)"
+	fi
+	finish
+}
+
+main
