@@ -137,7 +137,7 @@ FIXTURE_TEARDOWN(sample_server)
 	server_stop(&self->s);
 }
 
-TEST_F(sample_server, prints_client)
+TEST_F_TIMEOUT(sample_server, prints_client, 120)
 {
 	int fd = connect_when_up(variant->connect_ip);
 
@@ -190,7 +190,7 @@ FIXTURE_TEARDOWN(http_server)
 	server_stop(&self->s);
 }
 
-TEST_F(http_server, logs_client)
+TEST_F_TIMEOUT(http_server, logs_client, 120)
 {
 	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
 	char reply[64] = "";
