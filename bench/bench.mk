@@ -1,5 +1,5 @@
 # make bench: what toa costs against the same kernel without it, in a QEMU guest (bench/run.sh,
-# as root, about 15 minutes; results in bench/out/ and BENCHMARKS.md). Not part of make check.
+# as root, about 20 minutes; results in bench/out/ and BENCHMARKS.md). Not part of make check.
 
 TOA_BENCH := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 

@@ -2,7 +2,7 @@
 # usage: bench/run.sh     (make bench; as root)
 # Builds toa.ko for bookworm's kernel and the bench programs, boots the kernel under QEMU (2 vCPUs)
 # and runs bench/guest.sh there; then bench/report.sh writes bench/out/results.txt, results.csv and
-# results.png, copied to bench/results.png for BENCHMARKS.md. About 15 minutes on 2 cores.
+# results.png, copied to bench/results.png for BENCHMARKS.md. About 20 minutes on 2 cores.
 # env: ROUNDS (9), RATE_SECONDS (3), CALLS (getpeername() calls per sample, 500000),
 #      BENCH_OPEN (connections held open, 10000,100000,500000), TOA_VM_LOCK (/tmp/toa-vm.lock)
 set -euo pipefail
