@@ -122,11 +122,12 @@ FIXTURE_TEARDOWN(hostile)
 }
 
 /*
- * One raw handshake: SYN with MSS and @syn, ACK with @ack. Returns what
- * getpeername() said as "ip port", after checking the wire.
+ * One raw handshake, @what, with MSS and @syn on the SYN and @ack on the
+ * ACK. Returns what getpeername() said as "ip port", after checking the wire.
  */
 static void handshake(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(hostile) *self, const uint8_t *syn,
+		      FIXTURE_DATA(hostile) *self, const char *what,
+		      const uint8_t *syn,
 		      int synlen, const uint8_t *ack, int acklen,
 		      char *peer, size_t size)
 {
@@ -142,15 +143,17 @@ static void handshake(struct __test_metadata *_metadata,
 	capture_start(&cap, PORT);
 	raw_send(self->raw, self->sport, isn, 0, 0x02, synopts, 4 + synlen);
 	sseq = raw_synack(self->raw, self->sport);
-	ASSERT_LE(0, sseq) TH_LOG("no SYN-ACK");
+	ASSERT_LE(0, sseq) TH_LOG("%s: no SYN-ACK", what);
 	raw_send(self->raw, self->sport, isn + 1, sseq + 1, 0x10, ack, acklen);
 	server = accept(self->listener, &a.sa, &len);
-	ASSERT_LE(0, server) TH_LOG("accept: %m");
+	ASSERT_LE(0, server) TH_LOG("%s: accept: %m", what);
 	capture_end(&cap);
 
 	/* The wire carried exactly the bytes under test. */
-	ASSERT_EQ(0, memcmp(cap.syn_opts, synopts, 4 + synlen));
-	ASSERT_EQ(0, memcmp(cap.ack_opts, ack, acklen));
+	ASSERT_EQ(0, memcmp(cap.syn_opts, synopts, 4 + synlen))
+		TH_LOG("%s: SYN on the wire", what);
+	ASSERT_EQ(0, memcmp(cap.ack_opts, ack, acklen))
+		TH_LOG("%s: ACK on the wire", what);
 
 	len = sizeof(a);
 	ASSERT_EQ(0, getpeername(server, &a.sa, &len));
@@ -185,11 +188,13 @@ TEST_F_TIMEOUT(hostile, every_length, 300)
 	for (int kind = 253; kind <= 254; kind++)
 		for (int len = 0; len <= 40; len++) {
 			uint8_t ack[40];
-			char peer[80], want[80];
+			char what[40], peer[80], want[80];
 			int n = option(ack, kind, len);
 			int sport = self->sport;
 
-			handshake(_metadata, self, NULL, 0, ack, n, peer,
+			snprintf(what, sizeof(what), "kind %d length %d",
+				 kind, len);
+			handshake(_metadata, self, what, NULL, 0, ack, n, peer,
 				  sizeof(peer));
 			if (len == 8)
 				snprintf(want, sizeof(want), "192.0.2.7 4660");
@@ -197,8 +202,7 @@ TEST_F_TIMEOUT(hostile, every_length, 300)
 				snprintf(want, sizeof(want), "2001:db8::7 4660");
 			else
 				no_toa(want, sizeof(want), sport);
-			ASSERT_STREQ(want, peer) TH_LOG("kind %d length %d",
-							kind, len);
+			ASSERT_STREQ(want, peer) TH_LOG("%s", what);
 		}
 }
 
@@ -261,8 +265,8 @@ TEST_F_TIMEOUT(hostile, documented_outcomes, 120)
 		char peer[80], want[80];
 		int sport = self->sport;
 
-		handshake(_metadata, self, c->syn, c->synlen, c->ack, c->acklen,
-			  peer, sizeof(peer));
+		handshake(_metadata, self, c->name, c->syn, c->synlen, c->ack,
+			  c->acklen, peer, sizeof(peer));
 		ASSERT_STREQ(c->want ?: no_toa(want, sizeof(want), sport), peer)
 			TH_LOG("%s", c->name);
 	}
