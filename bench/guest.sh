@@ -90,10 +90,10 @@ level() {
 	csv slab_kb "$1" "$held" 1 "$(meminfo_kb Slab)"
 	csv used_kb "$1" "$held" 1 $(($(meminfo_kb MemTotal) - $(meminfo_kb MemFree)))
 	csv tcp_objs "$1" "$held" 1 "$(slab TCP 2)"
-	csv toa_objs "$1" "$held" 1 "$(slab toa_sock 2)"
-	csv toa_objsize "$1" "$held" 1 "$(slab toa_sock 4)"
-	csv toa_slab_bytes "$1" "$held" 1 "$(slab toa_sock 0)"
-	log "$held connections open ($1): Slab $(meminfo_kb Slab) kB, $(slab toa_sock 2) toa_sock"
+	csv toa_objs "$1" "$held" 1 "$(slab toa_sock4 2)"
+	csv toa_objsize "$1" "$held" 1 "$(slab toa_sock4 4)"
+	csv toa_slab_bytes "$1" "$held" 1 "$(slab toa_sock4 0)"
+	log "$held connections open ($1): Slab $(meminfo_kb Slab) kB, $(slab toa_sock4 2) toa_sock"
 	# The table holds $max records: do toa's setups pay for it? (rmmod then drops them all.)
 	if [ "$1" = toa_toa ] && [ "$held" = "$max" ]; then
 		rounds "$held" "$busy_rounds" "$busy_seconds" "$busy_calls" toa_toa toa_none

@@ -309,23 +309,28 @@ TEST_F_TIMEOUT(busy, getpeername_races_resets, 120)
 	ASSERT_EQ(stats[STAT_ALLOC], stats[STAT_FREE]);
 }
 
-/* Active objects of the toa_sock cache (the guest boots slab_nomerge). */
-static long slab_objects(const char *cache)
+/*
+ * Active objects of toa's record caches, toa_sock4 and toa_sock6 (the guest
+ * boots slab_nomerge), or -1 if they are not there.
+ */
+static long toa_sock_objects(void)
 {
 	char line[512], name[64];
-	long active;
+	long active, sum = 0;
+	int found = 0;
 	FILE *f = fopen("/proc/slabinfo", "r");
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%63s %ld", name, &active) == 2 &&
-		    !strcmp(name, cache)) {
-			fclose(f);
-			return active;
+		    (!strcmp(name, "toa_sock4") ||
+		     !strcmp(name, "toa_sock6"))) {
+			sum += active;
+			found++;
 		}
 	fclose(f);
-	return -1;
+	return found == 2 ? sum : -1;
 }
 
 static long meminfo_kb(const char *key)
@@ -357,8 +362,8 @@ TEST_F_TIMEOUT(busy, churn_100k, 900)
 	run("echo 3 > /proc/sys/vm/drop_caches");
 	stats_after_close(before);
 	slab_before = meminfo_kb("Slab");
-	objs_before = slab_objects("toa_sock");
-	ASSERT_LE(0, objs_before) TH_LOG("no toa_sock in /proc/slabinfo");
+	objs_before = toa_sock_objects();
+	ASSERT_LE(0, objs_before) TH_LOG("no toa_sock4/6 in /proc/slabinfo");
 
 	listener = tcp_listen(AF_INET, SRV4, PORT, false);
 	ASSERT_LE(0, listener);
@@ -370,7 +375,7 @@ TEST_F_TIMEOUT(busy, churn_100k, 900)
 		ASSERT_LE(0, client) TH_LOG("connection %d: %m", i);
 		ASSERT_LE(0, server);
 		if (i % 10000 == 0) {
-			long objs = slab_objects("toa_sock");
+			long objs = toa_sock_objects();
 
 			objs_peak = objs > objs_peak ? objs : objs_peak;
 		}
@@ -380,10 +385,10 @@ TEST_F_TIMEOUT(busy, churn_100k, 900)
 	close(listener);
 
 	stats_after_close(after);
-	for (i = 0; i < 100 && slab_objects("toa_sock") > objs_before; i++)
-		usleep(50000);	/* RCU frees the last ones */
+	for (i = 0; i < 100 && toa_sock_objects() > objs_before; i++)
+		usleep(50000);	/* the last sockets end in RCU callbacks */
 	run("echo 3 > /proc/sys/vm/drop_caches");
-	objs_after = slab_objects("toa_sock");
+	objs_after = toa_sock_objects();
 	slab_after = meminfo_kb("Slab");
 	TH_LOG("%d connections in %ld s; toa_sock objects %ld before, %ld peak, %ld after; Slab %ld kB before, %ld kB after",
 	       CHURN_CONNS, (long)(time(NULL) - start), objs_before, objs_peak,
