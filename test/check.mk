@@ -1,6 +1,7 @@
-# Test targets, included by the top-level Makefile (see test/TESTING.md; all need root):
+# Test targets, included by the top-level Makefile (see README.md, Testing; all need root):
 #   make check [SUITE=bookworm]    build and test toa.ko on one Debian kernel under QEMU
-#   make check-matrix              the same on every supported kernel
+#   make check-matrix              the same on every supported kernel, then the installer
+#                                  on a booted Debian (make check-install); what CI runs
 #   make vm-shell [SUITE=bookworm] a shell in the test VM, for debugging
 
 TOA_TEST := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -14,7 +15,7 @@ check:
 	$(TOA_TEST)/check.sh $(SUITE)
 
 check-matrix:
-	$(TOA_TEST)/check.sh $(MATRIX)
+	$(TOA_TEST)/check.sh --install $(MATRIX)
 
 vm-shell:
 	kver=$$($(TOA_TEST)/qemu/kernel.sh $(SUITE) | tail -n1) && \
