@@ -1,7 +1,8 @@
 #!/bin/bash
-# usage: test/check.sh [SUITE...]     (default: bookworm; make check-matrix passes all five suites)
+# usage: test/check.sh [--install] [SUITE...]   (default: bookworm; make check-matrix: --install and all five suites)
 # Driver of make check: builds the test programs once, then for each Debian suite fetches its kernel,
-# builds toa.ko (and with W=1) and runs test/guest.sh in a VM. Prints TAP; last line "N passed, N failed".
+# builds toa.ko (and with W=1) and runs test/guest.sh in a VM; with --install, then runs the installer
+# test on a booted Debian (test/install/run.sh). Prints TAP; last line "N passed, N failed".
 set -u
 
 repo=$(realpath "$(dirname "$0")/..")
@@ -106,36 +107,65 @@ tap_complete() {
 }
 
 check_dmesg() {
-	local suite=$1 w=$2 errors
+	local label=$1 w=$2 errors
 	if [ ! -f "$w/results/dmesg.txt" ]; then
-		fail "$suite: dmesg clean" "$w/console.log"
+		fail "$label: dmesg clean" "$w/console.log"
 		echo "# no dmesg.txt: the guest did not shut down cleanly"
 		grep -aE "$dmesg_errors" "$w/console.log" | comment
 	elif errors=$(grep -aE "$dmesg_errors" "$w/results/dmesg.txt"); then
-		fail "$suite: dmesg clean" "$w/results/dmesg.txt"
+		fail "$label: dmesg clean" "$w/results/dmesg.txt"
 		echo "$errors" | comment
 	else
-		pass "$suite: dmesg clean"
+		pass "$label: dmesg clean"
 	fi
 }
 
-# check_host NAME CMD...: a test program on the host, its TAP counted.
-check_host() {
+# check_tap NAME CMD...: a test program that speaks TAP, its results counted.
+check_tap() {
 	local name=$1 log start status
 	shift
-	log=$work/host-${name// /-}.log
+	log=$work/${name//[: ]/-}.log
+	log=${log//--/-}
 	start=$SECONDS
 	"$@" > "$log" 2>&1 < /dev/null
 	status=$?
-	report_tap "host: $name" "$log"
+	report_tap "$name" "$log"
 	if [ $status -eq 0 ]; then
-		pass "host: $name ran to completion ($(since "$start"))"
+		pass "$name ran to completion ($(since "$start"))"
 	else
-		fail "host: $name ran to completion" "$log"
+		fail "$name ran to completion" "$log"
 	fi
 }
 
-# The stress tests take minutes: they run on the first kernel only.
+# run_guest LABEL DIR KVER KO TESTS [RUN_OPTION...]: test/guest.sh runs TESTS in a VM booting
+# KVER, with toa.ko KO; the console and results go to DIR, the results are counted under LABEL.
+run_guest() {
+	local label=$1 w=$2 kver=$3 ko=$4 tests=$5 start status
+	shift 5
+	mkdir -p "$w/results"
+	start=$SECONDS
+	(cd "$repo" && test/qemu/run.sh -k "$kver" -w "$w/results" -t "$timeout" -a "$guest_kargs" "$@" \
+		-- env TOA_KO="$ko" TOA_TEST_OUT="$repo/test/out" \
+		TOA_SRC="$repo" TOA_TESTS="$tests" RESULTS="$w/results" sh test/guest.sh) \
+		> "$w/console.log" 2>&1 < /dev/null
+	status=$?
+	echo "# $label: guest exited with $status after $(since "$start")"
+	report_tap "$label" "$w/console.log"
+	case $status in
+	124 | 125 | 126) fail "$label: guest ran to completion" "$w/console.log" ;;
+	*)
+		if [ $status -eq 0 ] || tap_complete "$w/console.log"; then
+			pass "$label: guest ran to completion"
+		else
+			fail "$label: guest ran to completion" "$w/console.log"
+		fi
+		;;
+	esac
+	check_dmesg "$label" "$w"
+}
+
+# The stress tests take minutes: they run on the first kernel only, and the load loop there in
+# a guest of its own under single-threaded TCG (see test/toa_load_loop_test.c).
 stress_suite=''
 
 check_suite() {
@@ -174,29 +204,18 @@ check_suite() {
 		[ -z "$warnings" ] || echo "$warnings" | comment
 	fi
 
-	start=$SECONDS
-	(cd "$repo" && test/qemu/run.sh -k "$kver" -w "$w/results" -t "$timeout" -a "$guest_kargs" -- \
-		env TOA_KO="$w/build/toa.ko" TOA_TEST_OUT="$repo/test/out" TOA_SRC="$repo" \
-		TOA_TESTS="$tests" \
-		RESULTS="$w/results" sh test/guest.sh) > "$w/console.log" 2>&1 < /dev/null
-	status=$?
-	echo "# $suite: guest exited with $status after $(since "$start")"
-	report_tap "$suite" "$w/console.log"
-	case $status in
-	124 | 125 | 126) fail "$suite: guest ran to completion" "$w/console.log" ;;
-	*)
-		if [ $status -eq 0 ] || tap_complete "$w/console.log"; then
-			pass "$suite: guest ran to completion"
-		else
-			fail "$suite: guest ran to completion" "$w/console.log"
-		fi
-		;;
-	esac
-	check_dmesg "$suite" "$w"
+	run_guest "$suite" "$w" "$kver" "$w/build/toa.ko" "$tests"
+	[ "$suite" != "$stress_suite" ] ||
+		run_guest "$suite, single-threaded TCG" "$w/load-loop" "$kver" "$w/build/toa.ko" \
+			toa_load_loop_test -S
 }
 
 main() {
-	local suite
+	local suite install=''
+	if [ "${1:-}" = --install ]; then
+		install=y
+		shift
+	fi
 	# A calling make's flags must not reach the builds below.
 	unset MAKEFLAGS MFLAGS MAKELEVEL
 	mkdir -p "$work"
@@ -213,12 +232,14 @@ main() {
 		else
 			fail "host: build test programs" "$work/programs.log"
 		fi
-		check_host "option parser" make -C "$repo/test/unit" test
-		check_host "fuzzing" make -C "$repo/test/unit" fuzz-ci
-		check_host "installers" "$repo/scripts/test_install.sh"
+		check_tap "host: option parser" make -C "$repo/test/unit" test
+		check_tap "host: fuzzing" make -C "$repo/test/unit" fuzz-ci
+		check_tap "host: installers" "$repo/scripts/test_install.sh"
 		for suite in "${@:-bookworm}"; do
 			check_suite "$suite"
 		done
+		[ -z "$install" ] ||
+			check_tap "install: booted bookworm" "$repo/test/install/run.sh"
 	fi
 
 	echo "1..$count"

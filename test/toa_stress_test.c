@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * toa on a busy server: unloading under open connections and traffic,
- * loading and unloading in a loop, getpeername racing resets, churn, and a
- * TOA socket handed to a BPF sockmap. The guest's dmesg is checked for any
+ * getpeername racing resets, churn, and a TOA socket handed to a BPF sockmap
+ * (loading and unloading in a loop: toa_load_loop_test.c). The guest's dmesg is checked for any
  * oops or warning afterwards (test/check.sh).
  */
 #include "toa_wire.h"
@@ -24,48 +24,11 @@ FIXTURE_TEARDOWN(busy)
 {
 }
 
-static void toa_everywhere(void)
-{
-	uint8_t opt[40];
-
-	client_opt(opt, toa_opt(opt, 254, TOA_IP4, TOA_PORT), true, true);
-}
-
 static void raise_fd_limit(void)
 {
 	struct rlimit r = { 1 << 18, 1 << 18 };
 
 	setrlimit(RLIMIT_NOFILE, &r);
-}
-
-/* Closes with a reset: no TIME_WAIT to run out of ports with. */
-static void close_reset(int fd)
-{
-	struct linger l = { 1, 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-	close(fd);
-}
-
-static bool peer_is(int fd, const char *ip, int port)
-{
-	union addr a;
-	socklen_t len = sizeof(a);
-	char want[80], got[80];
-
-	if (getpeername(fd, &a.sa, &len))
-		return false;
-	snprintf(want, sizeof(want), "%s %d", ip, port);
-	return !strcmp(want, addr_str(&a, got, sizeof(got)));
-}
-
-static int client_port(int fd)
-{
-	union addr a;
-	socklen_t len = sizeof(a);
-
-	getsockname(fd, &a.sa, &len);
-	return ntohs(a.sin.sin_port);
 }
 
 static bool echo(int client, int server)
@@ -152,69 +115,6 @@ TEST_F_TIMEOUT(busy, rmmod_with_open_connections, 300)
 	close(p.server[0]);
 	close_reset(i);
 	close(listener);
-}
-
-struct churn {
-	int listener;
-	volatile bool stop;
-	long conns, toa, plain, bad;
-};
-
-/* Connect, accept, look, close; whatever toa's state, never a crash. */
-static void *churn_loop(void *arg)
-{
-	struct churn *c = arg;
-
-	while (!c->stop) {
-		int client = tcp_connect(SRV4, PORT);
-		int server = client < 0 ? -1 : accept(c->listener, NULL, NULL);
-
-		if (server >= 0) {
-			if (peer_is(server, TOA_IP4, TOA_PORT))
-				c->toa++;
-			else if (peer_is(server, CLI4, client_port(client)))
-				c->plain++;
-			else
-				c->bad++;
-			close(server);
-		}
-		if (client >= 0)
-			close_reset(client);
-		c->conns++;
-	}
-	return NULL;
-}
-
-TEST_F_TIMEOUT(busy, load_unload_loop_under_churn, 300)
-{
-	static struct churn c;
-	long long stats[STAT_COUNT];
-	pthread_t thread;
-
-	/* See README.md, Reliability: the emulated guest itself can hang. */
-	if (!getenv("TOA_LOAD_LOOP"))
-		SKIP(return, "set TOA_LOAD_LOOP=1: under QEMU's TCG, re-patching ftrace entries in a loop can hang the guest");
-	toa_everywhere();
-	c.listener = tcp_listen(AF_INET, SRV4, PORT, false);
-	ASSERT_LE(0, c.listener);
-	ASSERT_EQ(0, pthread_create(&thread, NULL, churn_loop, &c));
-	for (int i = 0; i < 10; i++) {
-		ASSERT_EQ(0, toa_reload(""));
-		usleep(50000);
-		ASSERT_EQ(0, run("rmmod toa"));
-		usleep(20000);
-	}
-	ASSERT_EQ(0, toa_reload(""));
-	usleep(200000);
-	c.stop = true;
-	pthread_join(thread, NULL);
-	close(c.listener);
-	TH_LOG("%ld connections: %ld with TOA, %ld without", c.conns, c.toa,
-	       c.plain);
-	ASSERT_EQ(0, c.bad);
-	ASSERT_LT(0, c.toa);
-	stats_after_close(stats);
-	ASSERT_EQ(stats[STAT_ALLOC], stats[STAT_FREE]);
 }
 
 #define RACE_SECONDS	5

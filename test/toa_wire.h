@@ -196,6 +196,38 @@ static inline void client_opt(const void *bytes, int len, bool on_syn, bool on_a
 	close(map);
 }
 
+/* Closes with a reset: no TIME_WAIT to run out of ports with. */
+static inline void close_reset(int fd)
+{
+	struct linger l = { 1, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+/* Whether getpeername() on @fd says @ip and @port. */
+static inline bool peer_is(int fd, const char *ip, int port)
+{
+	union addr a;
+	socklen_t len = sizeof(a);
+	char want[80], got[80];
+
+	if (getpeername(fd, &a.sa, &len))
+		return false;
+	snprintf(want, sizeof(want), "%s %d", ip, port);
+	return !strcmp(want, addr_str(&a, got, sizeof(got)));
+}
+
+/* The local port of @fd. */
+static inline int client_port(int fd)
+{
+	union addr a;
+	socklen_t len = sizeof(a);
+
+	getsockname(fd, &a.sa, &len);
+	return ntohs(a.sin.sin_port);
+}
+
 /* A TOA option: kind, length, port, then the IPv4 or IPv6 address. */
 static inline int toa_opt(uint8_t *buf, int kind, const char *ip, int port)
 {
@@ -208,6 +240,14 @@ static inline int toa_opt(uint8_t *buf, int kind, const char *ip, int port)
 	if (inet_pton(len == 8 ? AF_INET : AF_INET6, ip, buf + 4) != 1)
 		abort();
 	return len;
+}
+
+/* Every connection of the client from now on carries TOA_IP4:TOA_PORT. */
+static inline void toa_everywhere(void)
+{
+	uint8_t opt[40];
+
+	client_opt(opt, toa_opt(opt, 254, TOA_IP4, TOA_PORT), true, true);
 }
 
 /* Client segments toward @port seen on the server's interface. */

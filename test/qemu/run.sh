@@ -1,8 +1,9 @@
 #!/bin/bash
-# usage: test/qemu/run.sh [-k KVER] [-s SMP] [-m MEM_MB] [-t TIMEOUT_S] [-w RWDIR] [-a KARGS] [-- CMD...]
+# usage: test/qemu/run.sh [-k KVER] [-s SMP] [-m MEM_MB] [-t TIMEOUT_S] [-w RWDIR] [-a KARGS] [-S] [-- CMD...]
 # Boots a kernel fetched by kernel.sh (default: bookworm's) under QEMU, TCG, with the host root as
 # the guest's root and RWDIR shared read-write, and runs CMD (default: an interactive shell) in the
-# current directory; KARGS go on the guest kernel's command line (e.g. slab_nomerge).
+# current directory; KARGS go on the guest kernel's command line (e.g. slab_nomerge). -S runs all
+# vCPUs on one host thread (single-threaded TCG), for loops that re-patch kernel text.
 # Exit: CMD's status; 124 timeout; 125 the guest did not boot; 126 it died in CMD.
 set -eu
 
@@ -10,7 +11,7 @@ here=$(dirname "$(realpath "$0")")
 cache=${TOA_CACHE:-/var/cache/toa-test}
 
 usage() {
-	sed -n '2,6s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,7s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -26,8 +27,8 @@ write_command() {
 	fi
 }
 
-kver='' smp=2 mem=2048 timeout='' rwdir='' kargs=''
-while getopts k:s:m:t:w:a:h opt; do
+kver='' smp=2 mem=2048 timeout='' rwdir='' kargs='' tcg_threads=multi
+while getopts k:s:m:t:w:a:Sh opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	s) smp=$OPTARG ;;
@@ -35,6 +36,7 @@ while getopts k:s:m:t:w:a:h opt; do
 	t) timeout=$OPTARG ;;
 	w) rwdir=$OPTARG ;;
 	a) kargs=$OPTARG ;;
+	S) tcg_threads=single ;;
 	*) usage ;;
 	esac
 done
@@ -82,7 +84,7 @@ fi
 # multidevs=remap keeps inode numbers unique across the host file systems seen through one share.
 status=0
 timeout --foreground -k 5 "$timeout" \
-	qemu-system-x86_64 -M microvm,pit=on,pic=on,rtc=on -accel tcg,thread=multi -cpu max \
+	qemu-system-x86_64 -M microvm,pit=on,pic=on,rtc=on -accel "tcg,thread=$tcg_threads" -cpu max \
 	-smp "$smp" -m "$mem" -nodefaults -no-user-config -display none -no-reboot \
 	-serial "$serial" -kernel "$kdir/vmlinux" -initrd "$kdir/initramfs.cpio.gz" -append "$append" \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \

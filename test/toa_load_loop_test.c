@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * insmod and rmmod in a loop while a client opens and closes TOA
+ * connections: every connection gets the TOA address or, while toa is
+ * unloaded, the client's; nothing is leaked; the guest's dmesg is checked
+ * for any oops or warning afterwards (test/check.sh).
+ *
+ * test/check.sh runs this in a guest of its own under single-threaded TCG:
+ * with one host thread per vCPU, QEMU can run a stale translation of kernel
+ * text that ftrace re-patched on another vCPU, and the guest hangs at the
+ * entry of a traced function. A module with empty ftrace callbacks and no
+ * toa code hangs the same way (README.md, Reliability).
+ */
+#include "toa_wire.h"
+#include <pthread.h>
+#include "kselftest_harness.h"
+
+#define PORT		9091
+#define CYCLES		50
+
+struct churn {
+	int listener;
+	volatile bool stop;
+	long conns, toa, plain, bad;
+};
+
+/* Connect, accept, look, close; whatever toa's state, never a crash. */
+static void *churn_loop(void *arg)
+{
+	struct churn *c = arg;
+
+	while (!c->stop) {
+		int client = tcp_connect(SRV4, PORT);
+		int server = client < 0 ? -1 : accept(c->listener, NULL, NULL);
+
+		if (server >= 0) {
+			if (peer_is(server, TOA_IP4, TOA_PORT))
+				c->toa++;
+			else if (peer_is(server, CLI4, client_port(client)))
+				c->plain++;
+			else
+				c->bad++;
+			close(server);
+		}
+		if (client >= 0)
+			close_reset(client);
+		c->conns++;
+	}
+	return NULL;
+}
+
+/* A fixture only for its timeout, in seconds: TCG is slow. */
+FIXTURE(loop) {
+};
+
+FIXTURE_SETUP(loop)
+{
+}
+
+FIXTURE_TEARDOWN(loop)
+{
+}
+
+TEST_F_TIMEOUT(loop, load_unload_under_churn, 900)
+{
+	static struct churn c;
+	long long stats[STAT_COUNT];
+	pthread_t thread;
+
+	toa_everywhere();
+	c.listener = tcp_listen(AF_INET, SRV4, PORT, false);
+	ASSERT_LE(0, c.listener);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, churn_loop, &c));
+	for (int i = 0; i < CYCLES; i++) {
+		ASSERT_EQ(0, toa_reload(""));
+		usleep(50000);
+		ASSERT_EQ(0, run("rmmod toa"));
+		usleep(20000);
+	}
+	ASSERT_EQ(0, toa_reload(""));
+	usleep(200000);
+	c.stop = true;
+	pthread_join(thread, NULL);
+	close(c.listener);
+	TH_LOG("%d cycles, %ld connections: %ld with TOA, %ld without",
+	       CYCLES, c.conns, c.toa, c.plain);
+	ASSERT_EQ(0, c.bad);
+	ASSERT_LT(0, c.toa);
+	stats_after_close(stats);
+	ASSERT_EQ(stats[STAT_ALLOC], stats[STAT_FREE]);
+}
+
+
+TEST_HARNESS_MAIN
