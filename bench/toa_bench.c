@@ -47,15 +47,6 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Closes with a reset: no TIME_WAIT to run out of ports with. */
-static void close_reset(int fd)
-{
-	struct linger l = { 1, 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-	close(fd);
-}
-
 static in_addr_t peer_wanted(const char *peer)
 {
 	if (!strcmp(peer, "toa"))
@@ -66,7 +57,8 @@ static in_addr_t peer_wanted(const char *peer)
 	exit(2);
 }
 
-static bool peer_is(int fd, in_addr_t want)
+/* Whether getpeername() on @fd says the IPv4 address @want, any port. */
+static bool peer_ip_is(int fd, in_addr_t want)
 {
 	union addr a;
 	socklen_t len = sizeof(a);
@@ -147,7 +139,7 @@ static void rate_server(struct rate *r, struct rate_slot *slot)
 
 		if (fd < 0)
 			continue;	/* SO_RCVTIMEO: time to look at stop */
-		if (!peer_is(fd, r->want))
+		if (!peer_ip_is(fd, r->want))
 			slot->errors++;
 		close(fd);
 		slot->count++;
@@ -283,7 +275,7 @@ static int cmd_getname(long calls, const char *peer)
 	server = listener < 0 || client < 0 ? -1 : accept(listener, NULL, NULL);
 	if (server < 0)
 		die("connection");
-	if (!peer_is(server, peer_wanted(peer))) {
+	if (!peer_ip_is(server, peer_wanted(peer))) {
 		fprintf(stderr, "getname: the peer is not %s\n", peer);
 		return 1;
 	}
@@ -390,7 +382,7 @@ static int cmd_hold(char *levels, const char *peer, const char *cmd,
 				continue;
 			}
 			/* All carry the same option: the first one tells. */
-			if (!open && !peer_is(fd, want)) {
+			if (!open && !peer_ip_is(fd, want)) {
 				fprintf(stderr, "hold: the peer is not %s\n", peer);
 				return 1;
 			}
