@@ -205,17 +205,24 @@ static inline void close_reset(int fd)
 	close(fd);
 }
 
-/* Whether getpeername() on @fd says @ip and @port. */
-static inline bool peer_is(int fd, const char *ip, int port)
+/* What getpeername() on @fd says, as "ip port", or "" if it fails. */
+static inline const char *peer_str(int fd, char *buf, size_t size)
 {
 	union addr a;
 	socklen_t len = sizeof(a);
-	char want[80], got[80];
 
 	if (getpeername(fd, &a.sa, &len))
-		return false;
+		return "";
+	return addr_str(&a, buf, size);
+}
+
+/* Whether getpeername() on @fd says @ip and @port. */
+static inline bool peer_is(int fd, const char *ip, int port)
+{
+	char want[80], got[80];
+
 	snprintf(want, sizeof(want), "%s %d", ip, port);
-	return !strcmp(want, addr_str(&a, got, sizeof(got)));
+	return !strcmp(want, peer_str(fd, got, sizeof(got)));
 }
 
 /* The local port of @fd. */
