@@ -1,20 +1,23 @@
 #!/bin/bash
 # usage: run by toa-install-test.service in the guest at each boot, from the share test/install/run.sh made
-# Boot 1 installs toa as INSTALL.md says, twice; boot 2 checks it came back by itself, serves a TOA client, uninstalls.
+# Boot 1 installs toa as INSTALL.md says, twice, then a kernel upgrade. Boot 2, on the new kernel, checks
+# DKMS's toa came back by itself, serves a TOA client, uninstalls, installs by method 2 with an rc.local.
+# Boot 3 checks method 2 came back with its kinds, serves a kind 200 client, uninstalls.
 set -u
 
 share=/mnt/toa-test
 state=/var/lib/toa-install-test	# on the guest's disk: it has to outlive the reboot
 logs=$share/logs
 kver=$(uname -r)
+kver2=$(cat "$share/kver2")	# the kernel boot 1 installs and boots 2 and 3 run
 mkdir -p "$state" "$logs"
 boot=$(($(cat "$state/boot" 2>/dev/null || echo 0) + 1))
 echo "$boot" >"$state/boot"
 n=$(cat "$state/count" 2>/dev/null || echo 0)
 server_pid=
 # However this script ends, the boot ends with it, and QEMU with the boot (run.sh).
-next=poweroff
-[ "$boot" != 1 ] || next=reboot
+next=reboot
+[ "$boot" != 3 ] || next=poweroff
 trap 'systemctl "$next" --no-block' EXIT
 
 now() { cut -d' ' -f1 /proc/uptime; }
@@ -47,16 +50,25 @@ changed_since() {
 		-newer "$1" -print
 }
 
+# The second run is README's one-liner, with file:// standing in for where the script and the
+# tarball are hosted. The script is fetched first: bash -c "" would pass with nothing run.
 second_run_changes_nothing() {
-	local before after changed
+	local before after changed script
 	touch "$state/mark"
 	sleep 1
 	before="$(lsmod | grep '^toa ') $(stat -c %i /sys/module/toa)"
-	(cd /root/toa && ./scripts/install_toa.sh) || return 1
+	script=$(curl -fsSL "file://$share/install_toa.sh") &&
+		(cd / && TOA_SOURCE_URL=file://$share/toa.tar.gz bash -c "$script") || return 1
 	after="$(lsmod | grep '^toa ') $(stat -c %i /sys/module/toa)"
 	changed=$(changed_since "$state/mark")
 	echo "module before: $before; after: $after; files changed: ${changed:-none}"
 	[ "$before" = "$after" ] && [ -z "$changed" ]
+}
+
+# What a kernel upgrade does: bookworm-backports' kernel and headers, downloaded by rootfs.sh.
+# INITRD=No: the host made this kernel's initramfs, which would take minutes under TCG.
+install_second_kernel() {
+	INITRD=No dpkg -i /root/second-kernel/*.deb
 }
 
 # The user's server, on the server end of a veth pair (its own network namespace).
@@ -66,7 +78,7 @@ start_server() {
 		ip addr add 10.88.0.1/24 dev cli0 && ip link set cli0 up &&
 		ip -n toa-srv addr add 10.88.0.2/24 dev srv0 && ip -n toa-srv link set srv0 up &&
 		ip -n toa-srv link set lo up || return 1
-	ip netns exec toa-srv python3 -m http.server 10000 >"$logs/http.server.log" 2>&1 &
+	ip netns exec toa-srv python3 -m http.server 10000 >"$logs/http.server-boot$boot.log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 100); do
 		ip netns exec toa-srv ss -Hltn 'sport = 10000' | grep -q . && return 0
@@ -75,10 +87,13 @@ start_server() {
 	return 1
 }
 
-# The proxy: the client kernel puts 254/8 192.0.2.7:4660 on its SYN and ACK (test/toa_client.bpf.c).
+# attach_client KIND IP: the proxy: the client kernel puts option KIND (hex), length 8, port 4660
+# and the IP's bytes (hex) on its SYN and ACK (test/toa_client.bpf.c).
 attach_client() {
 	# struct toa_client_opt (test/toa_client.h): len, on_syn, on_ack, pad, then 40 option bytes.
-	local value=(08 01 01 00 fe 08 12 34 c0 00 02 07)
+	local kind=$1 ip
+	read -ra ip <<<"$2"
+	local value=(08 01 01 00 "$kind" 08 12 34 "${ip[@]}")
 	while [ "${#value[@]}" -lt 44 ]; do value+=(00); done
 	bpftool prog load "$share/toa_client.bpf.o" /sys/fs/bpf/toa_client type sockops pinmaps /sys/fs/bpf &&
 		mkdir -p /sys/fs/cgroup/toa-client &&
@@ -101,6 +116,24 @@ stop_test_setup() {
 		rmdir /sys/fs/cgroup/toa-client && ip netns del toa-srv
 }
 
+# served IP: the server's log has a request from IP.
+served() {
+	grep -F "$1 - - " "$logs/http.server-boot$boot.log" | grep -q '"GET / HTTP'
+}
+
+kinds_are() { grep -qx "$1" /sys/module/toa/parameters/kinds; }
+
+# An rc.local of the user's, before method 2 adds its line; kept to compare after --uninstall.
+make_rc_local() {
+	printf '%s\n' '#!/bin/sh -e' "touch /run/rc.local-ran" 'exit 0' >/etc/rc.local &&
+		chmod 755 /etc/rc.local && cp -p /etc/rc.local "$state/rc.local.user"
+}
+
+# The rc.local line by itself: unloaded, then rc.local run as the boot runs it.
+rc_local_loads_toa() {
+	rmmod toa && toa_not_loaded && /etc/rc.local && toa_loaded && kinds_are 254,253,200
+}
+
 nothing_left() {
 	toa_not_loaded &&
 		[ ! -e /etc/modules-load.d/toa.conf ] && [ ! -e /etc/modprobe.d/toa.conf ] &&
@@ -121,23 +154,53 @@ case $boot in
 	tap "lsmod | grep toa" toa_loaded
 	tap "dkms has toa installed for $kver" sh -c "dkms status toa | grep -F '$kver' | grep -q ': installed'"
 	tap "autoload: /etc/modules-load.d/toa.conf" grep -qx toa /etc/modules-load.d/toa.conf
-	tap "second install_toa.sh run changes nothing" second_run_changes_nothing
+	tap "second run, as the curl one-liner, changes nothing" second_run_changes_nothing
+	tap "kernel upgrade: dpkg -i $kver2 and its headers" install_second_kernel
+	tap "dkms built and installed toa for $kver2 by itself" \
+		sh -c "dkms status toa -k '$kver2' | grep -q ': installed'"
+	tap "modinfo -k $kver2 toa: built for $kver2" \
+		sh -c "modinfo -k '$kver2' -F vermagic toa | grep -q '^$kver2 '"
 	tap "dmesg clean (boot 1)" dmesg_clean
 	;;
 2)
+	tap "booted the new kernel $kver2" test "$kver" = "$kver2"
 	tap "toa loaded at boot by itself" toa_loaded
 	tap "toa loaded by systemd-modules-load" sh -c "journalctl -b -o cat | grep -x \"Inserted module 'toa'\""
 	tap "python3 -m http.server 10000 listens" start_server
-	tap "TOA client attached (BPF sock_ops on a cgroup)" attach_client
+	tap "TOA client attached (BPF sock_ops on a cgroup)" attach_client fe "c0 00 02 07"
 	tap "curl through the TOA client gets 200" client_request
-	tap "server log shows 192.0.2.7" grep -q '^192\.0\.2\.7 .*"GET / HTTP' "$logs/http.server.log"
+	tap "server log shows 192.0.2.7" served 192.0.2.7
 	tap "toa_stats: syn_recv_sock_toa >= 1" test "$(stat_total syn_recv_sock_toa)" -ge 1
 	tap "toa_stats: getname_toa_ok >= 1" test "$(stat_total getname_toa_ok)" -ge 1
 	cat /proc/net/toa_stats >>"$logs/boot2.log"
 	tap "server and client stopped" stop_test_setup
 	tap "install_toa.sh --uninstall" sh -c 'cd /root/toa && ./scripts/install_toa.sh --uninstall'
-	tap "nothing of toa left" nothing_left
+	tap "nothing of toa left, for either kernel" nothing_left
+	tap "an executable /etc/rc.local of the user's" make_rc_local
+	tap "compile_install_toa.sh --kinds 254,253,200 (method 2)" \
+		sh -c 'cd /root/toa && ./scripts/compile_install_toa.sh --kinds 254,253,200'
+	tap "method 2: toa.ko in kernel/net/netfilter/ipvs, not in DKMS" sh -c \
+		"test -f /lib/modules/$kver/kernel/net/netfilter/ipvs/toa.ko && test -z \"\$(dkms status toa)\""
+	tap "method 2: loaded with kinds 254,253,200" kinds_are 254,253,200
+	tap "method 2: autoload in modules-load.d and rc.local" sh -c \
+		"grep -qx toa /etc/modules-load.d/toa.conf && grep -q '^/sbin/modprobe toa ' /etc/rc.local"
 	tap "dmesg clean (boot 2)" dmesg_clean
+	;;
+3)
+	tap "toa loaded at boot by itself (method 2)" toa_loaded
+	tap "kinds 254,253,200 at boot (modprobe.d)" kinds_are 254,253,200
+	tap "rc-local.service ran rc.local" test -e /run/rc.local-ran
+	tap "python3 -m http.server 10000 listens" start_server
+	tap "kind 200 TOA client attached" attach_client c8 "c0 00 02 08"
+	tap "curl through the kind 200 client gets 200" client_request
+	tap "server log shows 192.0.2.8" served 192.0.2.8
+	cat /proc/net/toa_stats >>"$logs/boot3.log"
+	tap "server and client stopped" stop_test_setup
+	tap "rc.local's line loads toa with its kinds" rc_local_loads_toa
+	tap "compile_install_toa.sh --uninstall" sh -c 'cd /root/toa && ./scripts/compile_install_toa.sh --uninstall'
+	tap "nothing of toa left" nothing_left
+	tap "rc.local is the user's again" cmp /etc/rc.local "$state/rc.local.user"
+	tap "dmesg clean (boot 3)" dmesg_clean
 	echo "1..$n" >>"$share/tap.txt"
 	;;
 esac

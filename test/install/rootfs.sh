@@ -1,6 +1,7 @@
 #!/bin/bash
 # usage: test/install/rootfs.sh KVER     (KVER: the release test/qemu/kernel.sh bookworm printed)
-# Builds a bookworm disk image for booting the cached kernel KVER, cached in ${TOA_CACHE}/rootfs-bookworm/.
+# Builds a bookworm disk image for booting the cached kernel KVER, cached in ${TOA_CACHE}/rootfs-bookworm/,
+# with bookworm-backports' kernel beside it to install (kver2 names it; vmlinuz2, initrd2.img boot it).
 set -eu
 
 here=$(dirname "$(realpath "$0")")
@@ -49,6 +50,7 @@ debootstrap --variant=minbase --include=systemd-sysv,udev,kmod,iproute2,python3,
 cat >"$tmp/root/etc/apt/sources.list" <<-SOURCES
 	deb $(system_mirror debian) bookworm main
 	deb $(system_mirror debian-security) bookworm-security main
+	deb $(system_mirror debian) bookworm-backports main
 SOURCES
 log "installing linux-headers-$kver"
 if ! { in_root apt-get -q update && in_root apt-get install -y -q --no-install-recommends \
@@ -56,6 +58,37 @@ if ! { in_root apt-get -q update && in_root apt-get install -y -q --no-install-r
 	tail -n 20 "$tmp/apt.log" >&2
 	exit 1
 fi
+
+# Most modules, plus what finds the root file system on a virtio disk, for sure.
+printf '%s\n' virtio_pci virtio_blk ext4 >>"$tmp/root/etc/initramfs-tools/modules"
+
+# The kernel upgrade of boot 1: bookworm-backports' kernel and headers, as .debs for the guest's
+# dpkg, whose DKMS must then build toa for it. Boots 2 and 3 run that kernel, with an initramfs
+# made here: under TCG the guest would take minutes to make it.
+kver2=$(in_root apt-cache -t bookworm-backports depends linux-image-amd64 |
+	awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print substr($2, 13); exit }')
+[ -n "$kver2" ] || { log "no linux-image-amd64 in bookworm-backports"; exit 1; }
+log "downloading the second kernel, $kver2"
+in_root apt-get clean
+if ! in_root apt-get install -d -y -q --no-install-recommends -t bookworm-backports \
+	"linux-image-$kver2" "linux-headers-$kver2" >>"$tmp/apt.log" 2>&1; then
+	tail -n 20 "$tmp/apt.log" >&2
+	exit 1
+fi
+mkdir "$tmp/root/root/second-kernel"
+mv "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/root/second-kernel/"
+dpkg-deb -x "$tmp/root/root/second-kernel/linux-image-${kver2}_"*.deb "$tmp/kernel2"
+cp -a "$tmp/kernel2/lib/modules/$kver2" "$tmp/root/lib/modules/"
+cp -a "$tmp/kernel2/boot/." "$tmp/root/boot/"
+in_root depmod "$kver2"
+in_root update-initramfs -c -k "$kver2" >"$tmp/initramfs.log" 2>&1 ||
+	{ tail -n 20 "$tmp/initramfs.log" >&2; exit 1; }
+mv "$tmp/root/boot/initrd.img-$kver2" "$tmp/initrd2.img"
+mv "$tmp/root/boot/vmlinuz-$kver2" "$tmp/vmlinuz2"
+# Not installed until boot 1 installs it.
+rm -rf "$tmp/kernel2" "$tmp/root/lib/modules/$kver2" "$tmp/root/boot/"*"-$kver2" \
+	"$tmp/root/var/lib/initramfs-tools/$kver2"
+
 # Offline from here on: no package lists, and no mirror name left in the image.
 in_root apt-get clean
 rm -rf "$tmp/root/var/lib/apt/lists/"*
@@ -64,8 +97,6 @@ echo "# The test VM has no network." >"$tmp/root/etc/apt/sources.list"
 log "installing kernel $kver"
 cp -a "$kdir/lib/modules/$kver/." "$tmp/root/lib/modules/$kver/"
 cp -a "$kdir/boot/." "$tmp/root/boot/"
-# Most modules, plus what finds the root file system on a virtio disk, for sure.
-printf '%s\n' virtio_pci virtio_blk ext4 >>"$tmp/root/etc/initramfs-tools/modules"
 in_root update-initramfs -c -k "$kver" >"$tmp/initramfs.log" 2>&1 ||
 	{ tail -n 20 "$tmp/initramfs.log" >&2; exit 1; }
 
@@ -88,7 +119,8 @@ cp "$tmp/root/boot/vmlinuz-$kver" "$tmp/vmlinuz"
 cp "$tmp/root/boot/initrd.img-$kver" "$tmp/initrd.img"
 mkfs.ext4 -q -F -L toa-root -d "$tmp/root" "$tmp/root.img" 4G >/dev/null
 rm -rf "$tmp/root"
-rm -f "$dir/root.img" "$dir/vmlinuz" "$dir/initrd.img"
-mv "$tmp/root.img" "$tmp/vmlinuz" "$tmp/initrd.img" "$dir/"
+rm -f "$dir/root.img" "$dir/vmlinuz" "$dir/initrd.img" "$dir/vmlinuz2" "$dir/initrd2.img"
+mv "$tmp/root.img" "$tmp/vmlinuz" "$tmp/initrd.img" "$tmp/vmlinuz2" "$tmp/initrd2.img" "$dir/"
+echo "$kver2" >"$dir/kver2"
 rm -rf "$tmp"
 echo "$stamp" >"$dir/stamp"

@@ -65,10 +65,11 @@ fetch_kernel() {
 make_share() {
 	rm -rf "$share" && mkdir -p "$share" &&
 		make -C "$repo/test" out/toa_client.bpf.o &&
-		cp "$repo/test/out/toa_client.bpf.o" "$here/guest.sh" "$share/" &&
+		cp "$repo/test/out/toa_client.bpf.o" "$here/guest.sh" "$repo/scripts/install_toa.sh" "$share/" &&
 		(cd "$repo" && git ls-files -z -co --exclude-standard |
 			while IFS= read -r -d '' f; do [ ! -e "$f" ] || printf '%s\0' "$f"; done |
-			tar --null -T - --transform 's,^,toa/,' -czf "$share/toa.tar.gz")
+			tar --null -T - --transform 's,^,toa/,' -czf "$share/toa.tar.gz") &&
+		cp "$cache/rootfs-bookworm/kver2" "$share/"
 }
 
 # The guest's disk: a throw-away layer over the cached image, kept from one boot to the next.
@@ -76,14 +77,15 @@ make_disk() {
 	rm -f "$work/disk.qcow2" && qemu-img create -q -f qcow2 -b "$cache/rootfs-bookworm/root.img" -F raw "$work/disk.qcow2"
 }
 
-# One boot, until the guest reboots or powers off: QEMU exits on both (-no-reboot), and on a
-# panic (panic=-1). A reboot inside one QEMU run makes TCG several times slower.
+# boot_guest KERNEL INITRD: one boot, until the guest reboots or powers off: QEMU exits on both
+# (-no-reboot), and on a panic (panic=-1). A reboot inside one QEMU run makes TCG several times
+# slower. QEMU boots the kernel the guest would boot: boot 1 installs a second one.
 boot_guest() {
 	local img=$cache/rootfs-bookworm
 	timeout --foreground -k 5 "$timeout" \
 		qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
 		-nodefaults -no-user-config -display none -no-reboot -serial stdio \
-		-kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
+		-kernel "$img/$1" -initrd "$img/$2" \
 		-append "root=/dev/vda rw console=ttyS0 loglevel=4 panic=-1" \
 		-drive "file=$work/disk.qcow2,format=qcow2,if=virtio" \
 		-fsdev "local,id=share,path=$share,security_model=none" \
@@ -113,6 +115,7 @@ main() {
 	check "host: install packages" "$work/host.log" install_host_packages || finish
 	check "host: bookworm kernel" "$work/kernel.log" fetch_kernel || finish
 	check "host: bookworm disk image" "$work/rootfs.log" "$here/rootfs.sh" "$kver" || finish
+	kver2=$(cat "$cache/rootfs-bookworm/kver2")
 	check "host: source tarball and BPF client" "$work/share.log" make_share || finish
 	check "host: guest disk" "$work/disk.log" make_disk || finish
 	# One VM at a time on this machine: wait for the others'.
@@ -120,14 +123,18 @@ main() {
 	exec 8>/tmp/toa-vm.lock
 	flock 8
 	echo "# waited $((SECONDS - start))s for /tmp/toa-vm.lock"
-	if check "host: boot 1 (install, reboot)" "$work/console-boot1.log" boot_guest; then
-		check "host: boot 2 (client, uninstall, power off)" "$work/console-boot2.log" boot_guest || true
+	if check "host: boot 1 ($kver: install, a second kernel, reboot)" "$work/console-boot1.log" \
+		boot_guest vmlinuz initrd.img &&
+		check "host: boot 2 ($kver2: client, uninstall, method 2, reboot)" "$work/console-boot2.log" \
+			boot_guest vmlinuz2 initrd2.img; then
+		check "host: boot 3 ($kver2: method 2 at boot, uninstall, power off)" "$work/console-boot3.log" \
+			boot_guest vmlinuz2 initrd2.img || true
 	fi
 	exec 8>&-
 	if [ -f "$share/tap.txt" ] && report_guest; then
 		tap ok "guest: every check ran"
 	else
-		tap fail "guest: every check ran" "$work/ (console-boot1.log, console-boot2.log)"
+		tap fail "guest: every check ran" "$work/ (console-boot*.log)"
 	fi
 	finish
 }
