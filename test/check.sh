@@ -121,12 +121,11 @@ check_dmesg() {
 	fi
 }
 
-# check_tap NAME CMD...: a test program that speaks TAP, its results counted.
+# check_tap LOG NAME CMD...: a test program that speaks TAP, its results counted; its output
+# goes to $work/LOG.log.
 check_tap() {
-	local name=$1 log start status
-	shift
-	log=$work/${name//[: ]/-}.log
-	log=${log//--/-}
+	local log=$work/$1.log name=$2 start status
+	shift 2
 	start=$SECONDS
 	"$@" > "$log" 2>&1 < /dev/null
 	status=$?
@@ -233,14 +232,14 @@ main() {
 		else
 			fail "host: build test programs" "$work/programs.log"
 		fi
-		check_tap "host: option parser" make -C "$repo/test/unit" test
-		check_tap "host: fuzzing" make -C "$repo/test/unit" fuzz-ci
-		check_tap "host: installers" "$repo/scripts/test_install.sh"
+		check_tap host-parser "host: option parser" make -C "$repo/test/unit" test
+		check_tap host-fuzzing "host: fuzzing" make -C "$repo/test/unit" fuzz-ci
+		check_tap host-installers "host: installers" "$repo/scripts/test_install.sh"
 		for suite in "${@:-bookworm}"; do
 			check_suite "$suite"
 		done
 		[ -z "$install" ] ||
-			check_tap "install: booted bookworm" "$repo/test/install/run.sh"
+			check_tap install "install: booted bookworm" "$repo/test/install/run.sh"
 	fi
 
 	echo "1..$count"
