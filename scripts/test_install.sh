@@ -162,6 +162,74 @@ diagnose "SUSE unsupported module" 'allow_unsupported_modules 1' 0 \
 diagnose "no module support" 'without module support' 0 \
 	"modprobe: ERROR: could not insert 'toa': Function not implemented"
 
+# --- distributions ------------------------------------------------------
+# Only Debian runs here. For the others, their os-release and stand-in
+# package managers (they answer queries and install nothing) check which
+# package manager the installer picks, which header packages it asks for, and
+# the command it gives when they cannot be had.
+stubs=$scratch/pm
+mkdir -p "$stubs/dnf" "$stubs/yum"
+cat >"$stubs/dnf/zypper" <<'STUB'
+#!/bin/sh
+# zypper search -s -x NAME: one match, a release digit past uname -r's.
+[ "$3 $4 $5" = "search -s -x" ] || exit 1
+printf '%s\n' 'S | Name | Type | Version | Arch | Repository' \
+	"  | $6 | package | 5.14.21-150500.55.39.1 | x86_64 | Update"
+STUB
+printf '#!/bin/sh\nexit 1\n' >"$stubs/dnf/rpm"	# nothing is installed
+# shellcheck disable=SC2016 # for the stub's shell
+printf '#!/bin/sh\n[ "$2" = list ]\n' >"$stubs/dnf/dnf"
+cp "$stubs/dnf/dnf" "$stubs/dnf/yum"
+cp "$stubs/dnf/yum" "$stubs/dnf/rpm" "$stubs/yum/"
+chmod +x "$stubs"/*/*
+
+# distro NAME STUBS KVER OS-RELEASE EXPECTED [TOLD]: the first line of output
+# is EXPECTED ("pm: header packages"), and the no-headers error tells TOLD.
+distro() {
+	local name=$1
+	printf '%s\n' "$4" >"$scratch/os-release"
+	# shellcheck disable=SC2016
+	bash -c '
+		. "$1"
+		PATH=$2:$PATH TOA_KVER=$3 TOA_KDIR=/nonexistent
+		toa_newer_kernel() { return 1; }
+		toa_detect_distro
+		echo "$TOA_PM: $(toa_header_pkgs)"
+		toa_headers_die "$(toa_header_pkgs)"' _ "$here/toa-lib.sh" "$stubs/$2" "$3" \
+		>"$scratch/o" 2>&1 || true	# it ends in that error
+	if [ "$(head -n 1 "$scratch/o")" = "$5" ] && has "$scratch/o" "error: no kernel headers" &&
+		has "$scratch/o" "${6:-then: ${5%%:*} install -y ${5#*: }}"; then
+		ok "$name: $5"
+	else
+		not_ok "$name: want $5"
+		cat "$scratch/o" >&2
+	fi
+}
+export TOA_OS_RELEASE=$scratch/os-release
+el9=5.14.0-362.8.1.el9_3.x86_64
+distro "Ubuntu 22.04" dnf 5.15.0-91-generic 'ID=ubuntu
+ID_LIKE=debian' "apt: linux-headers-5.15.0-91-generic" \
+	"then: apt-get install -y linux-headers-5.15.0-91-generic"
+distro "RHEL 9" dnf $el9 'ID="rhel"
+ID_LIKE="fedora"' "dnf: kernel-devel-$el9 kernel-headers elfutils-libelf-devel"
+distro "Rocky 9" dnf $el9 'ID="rocky"
+ID_LIKE="rhel centos fedora"' "dnf: kernel-devel-$el9 kernel-headers elfutils-libelf-devel"
+distro "AlmaLinux 9" dnf $el9 'ID="almalinux"
+ID_LIKE="rhel centos fedora"' "dnf: kernel-devel-$el9 kernel-headers elfutils-libelf-devel"
+distro "TencentOS 3" dnf 5.4.119-19.0009.28 'ID="tencentos"
+ID_LIKE="rhel fedora centos"' "dnf: kernel-devel-5.4.119-19.0009.28 kernel-headers elfutils-libelf-devel"
+distro "CentOS 7 (yum)" yum 3.10.0-1160.el7.x86_64 'ID="centos"
+ID_LIKE="rhel fedora"' "yum: kernel-devel-3.10.0-1160.el7.x86_64 kernel-headers elfutils-libelf-devel"
+distro "openSUSE Leap 15.5" dnf 5.14.21-150500.55.39-default 'ID="opensuse-leap"
+ID_LIKE="suse opensuse"' "zypper: kernel-default-devel=5.14.21-150500.55.39.1" \
+	"then: zypper install kernel-default-devel=5.14.21-150500.55.39.1"
+distro "SLES 15" dnf 5.14.21-150500.55.39-default 'ID="sles"
+ID_LIKE="suse"' "zypper: kernel-default-devel=5.14.21-150500.55.39.1" \
+	"then: zypper install kernel-default-devel=5.14.21-150500.55.39.1"
+distro "Alpine (unknown)" dnf 6.6.0-0-lts 'ID=alpine' "none: " \
+	"install the headers of kernel 6.6.0-0-lts"
+unset TOA_OS_RELEASE
+
 # --- failures roll back -------------------------------------------------
 snapshot >"$scratch/before"
 if ! TOA_KERNEL=0.0.0-toa-test run "$scratch/o" install_toa.sh &&

@@ -18,11 +18,13 @@
 #   TOA_MODULES_LOAD_DIR  default /etc/modules-load.d
 #   TOA_MODPROBE_DIR      default /etc/modprobe.d
 #   TOA_INIT              systemd or other: skip init system detection
+#   TOA_OS_RELEASE        default /etc/os-release
 
 : "${TOA_STATE_DIR:=/var/lib/toa}"
 : "${TOA_RC_LOCAL:=/etc/rc.local}"
 : "${TOA_MODULES_LOAD_DIR:=/etc/modules-load.d}"
 : "${TOA_MODPROBE_DIR:=/etc/modprobe.d}"
+: "${TOA_OS_RELEASE:=/etc/os-release}"
 : "${TOA_SIGN_KEY:=}"
 : "${TOA_SIGN_CERT:=}"
 export DEBIAN_FRONTEND=noninteractive
@@ -200,13 +202,13 @@ toa_need_root() {
 
 toa_detect_distro() {
 	local id="" like="" name=""
-	if [ -r /etc/os-release ]; then
-		# shellcheck disable=SC1091
-		id=$(. /etc/os-release && echo "${ID:-}")
-		# shellcheck disable=SC1091
-		like=$(. /etc/os-release && echo "${ID_LIKE:-}")
-		# shellcheck disable=SC1091
-		name=$(. /etc/os-release && echo "${PRETTY_NAME:-$id}")
+	if [ -r "$TOA_OS_RELEASE" ]; then
+		# shellcheck disable=SC1090
+		id=$(. "$TOA_OS_RELEASE" && echo "${ID:-}")
+		# shellcheck disable=SC1090
+		like=$(. "$TOA_OS_RELEASE" && echo "${ID_LIKE:-}")
+		# shellcheck disable=SC1090
+		name=$(. "$TOA_OS_RELEASE" && echo "${PRETTY_NAME:-$id}")
 	fi
 	TOA_DISTRO=${name:-unknown}
 	case " $id $like " in
