@@ -218,6 +218,8 @@ distro "AlmaLinux 9" dnf $el9 'ID="almalinux"
 ID_LIKE="rhel centos fedora"' "dnf: kernel-devel-$el9 kernel-headers elfutils-libelf-devel"
 distro "TencentOS 3" dnf 5.4.119-19.0009.28 'ID="tencentos"
 ID_LIKE="rhel fedora centos"' "dnf: kernel-devel-5.4.119-19.0009.28 kernel-headers elfutils-libelf-devel"
+distro "Fedora 39" dnf 6.5.6-300.fc39.x86_64 'ID=fedora' \
+	"dnf: kernel-devel-6.5.6-300.fc39.x86_64 kernel-headers elfutils-libelf-devel"
 distro "CentOS 7 (yum)" yum 3.10.0-1160.el7.x86_64 'ID="centos"
 ID_LIKE="rhel fedora"' "yum: kernel-devel-3.10.0-1160.el7.x86_64 kernel-headers elfutils-libelf-devel"
 distro "openSUSE Leap 15.5" dnf 5.14.21-150500.55.39-default 'ID="opensuse-leap"
