@@ -314,4 +314,48 @@ for script in compile_install_toa.sh install_toa.sh; do
 	check "$script: second --uninstall is fine" run "$scratch/o" "$script" --uninstall
 done
 
+# --- --no-autoload --------------------------------------------------------
+snapshot nopkgs >"$scratch/before"
+cp -p "$TOA_RC_LOCAL" "$scratch/rc.before"
+if TOA_INIT=systemd run "$scratch/o" install_toa.sh --no-load --no-autoload &&
+	has "$scratch/o" 'not loading toa at boot'; then
+	ok "--no-autoload: installs, says toa will not load at boot"
+else
+	not_ok "--no-autoload: installs, says toa will not load at boot"
+	cat "$scratch/o" >&2
+fi
+check "--no-autoload: no modules-load.d/toa.conf" test ! -e "$TOA_MODULES_LOAD_DIR/toa.conf"
+check "--no-autoload: rc.local untouched" cmp -s "$TOA_RC_LOCAL" "$scratch/rc.before"
+run "$scratch/o" install_toa.sh --uninstall || cat "$scratch/o" >&2
+check "--no-autoload: --uninstall left nothing" same_as "$scratch/before" nopkgs
+
+# --- make install, make uninstall, modinfo --------------------------------
+# In a copy of the source, into a staging root.
+mkdir -p "$scratch/src/scripts" "$scratch/staging"
+cp "$here/../Kbuild" "$here/../Makefile" "$here"/../*.c "$here"/../*.h "$scratch/src/"
+cp "$here/install.mk" "$scratch/src/scripts/"
+staged=$scratch/staging/lib/modules/$kver/kernel/net/netfilter/ipvs
+make_toa() {
+	make -C "$scratch/src" KDIR="/lib/modules/$kver/build" \
+		INSTALL_MOD_PATH="$scratch/staging" "$1" >"$scratch/o" 2>&1
+}
+if make_toa install && [ -f "$staged/toa.ko" ]; then
+	ok "make install: toa.ko in kernel/net/netfilter/ipvs"
+else
+	not_ok "make install: toa.ko in kernel/net/netfilter/ipvs"
+	cat "$scratch/o" >&2
+fi
+check "make install: depmod lists it" \
+	grep -q '^kernel/net/netfilter/ipvs/toa.ko:' "$scratch/staging/lib/modules/$kver/modules.dep"
+check "modinfo toa: the kinds parameter documented" \
+	bash -c "modinfo -F parm '$staged/toa.ko' | grep -q '^kinds:TCP option kinds'"
+if make_toa uninstall && [ ! -e "$staged/toa.ko" ]; then
+	ok "make uninstall: toa.ko removed"
+else
+	not_ok "make uninstall: toa.ko removed"
+	cat "$scratch/o" >&2
+fi
+check "make uninstall: depmod no longer lists it" \
+	bash -c "! grep -q toa.ko '$scratch/staging/lib/modules/$kver/modules.dep'"
+
 finish
