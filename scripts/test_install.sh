@@ -329,6 +329,28 @@ check "--no-autoload: rc.local untouched" cmp -s "$TOA_RC_LOCAL" "$scratch/rc.be
 run "$scratch/o" install_toa.sh --uninstall || cat "$scratch/o" >&2
 check "--no-autoload: --uninstall left nothing" same_as "$scratch/before" nopkgs
 
+# --- signing for Secure Boot ---------------------------------------------
+# A MOK-style key of our own; the installed toa.ko must carry its signature.
+if command -v openssl >/dev/null 2>&1; then
+	openssl req -new -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=toa test key/" \
+		-keyout "$scratch/MOK.priv" -outform DER -out "$scratch/MOK.der" >/dev/null 2>&1
+	snapshot nopkgs >"$scratch/before"
+	if TOA_SIGN_KEY=$scratch/MOK.priv TOA_SIGN_CERT=$scratch/MOK.der \
+		run "$scratch/o" compile_install_toa.sh --no-load --no-autoload &&
+		has "$scratch/o" 'signed toa.ko'; then
+		ok "TOA_SIGN_KEY: compile_install_toa.sh signs toa.ko"
+	else
+		not_ok "TOA_SIGN_KEY: compile_install_toa.sh signs toa.ko"
+		cat "$scratch/o" >&2
+	fi
+	check "TOA_SIGN_KEY: the installed toa.ko is signed by that key" bash -c \
+		"modinfo -F signer '/lib/modules/$kver/kernel/net/netfilter/ipvs/toa.ko' | grep -qx 'toa test key'"
+	run "$scratch/o" compile_install_toa.sh --uninstall || cat "$scratch/o" >&2
+	check "TOA_SIGN_KEY: --uninstall left nothing" same_as "$scratch/before" nopkgs
+else
+	skipped "signing (no openssl)"
+fi
+
 # --- make install, make uninstall, modinfo --------------------------------
 # In a copy of the source, into a staging root.
 mkdir -p "$scratch/src/scripts" "$scratch/staging"
