@@ -28,6 +28,7 @@ if [ ! -f "$TOA_SCRIPT_DIR/toa-lib.sh" ]; then
 		echo "    or set TOA_SOURCE_URL to the toa source tarball" >&2
 		exit 1
 	fi
+	echo "$TOA_PROG: downloading the toa source from $url"
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/toa-src.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	if command -v curl >/dev/null 2>&1; then

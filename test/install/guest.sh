@@ -53,12 +53,16 @@ changed_since() {
 # The second run is README's one-liner, with file:// standing in for where the script and the
 # tarball are hosted. The script is fetched first: bash -c "" would pass with nothing run.
 second_run_changes_nothing() {
-	local before after changed script
+	local before after changed script status
 	touch "$state/mark"
 	sleep 1
 	before="$(lsmod | grep '^toa ') $(stat -c %i /sys/module/toa)"
-	script=$(curl -fsSL "file://$share/install_toa.sh") &&
-		(cd / && TOA_SOURCE_URL=file://$share/toa.tar.gz bash -c "$script") || return 1
+	script=$(curl -fsSL "file://$share/install_toa.sh") || return 1
+	(cd / && TOA_SOURCE_URL=file://$share/toa.tar.gz bash -c "$script") >"$state/one-liner.log" 2>&1
+	status=$?
+	cat "$state/one-liner.log"
+	[ "$status" = 0 ] && grep -q '^install_toa.sh: downloading the toa source from file://' "$state/one-liner.log" ||
+		return 1
 	after="$(lsmod | grep '^toa ') $(stat -c %i /sys/module/toa)"
 	changed=$(changed_since "$state/mark")
 	echo "module before: $before; after: $after; files changed: ${changed:-none}"

@@ -8,7 +8,7 @@ repo=$(realpath "$(dirname "$0")/../..")
 here=$repo/test/install
 cache=${TOA_CACHE:-/var/cache/toa-test}
 work=${TOA_WORK:-/tmp/toa-check}/install
-timeout=${TOA_TIMEOUT:-1200}	# each boot; a busy host makes boot 1 take 5-11 minutes
+timeout=${TOA_TIMEOUT:-1800}	# each boot; boot 1 takes 7-14 minutes, more on a busy host
 share=$work/share
 # kernel.sh and its initramfs.sh, rootfs.sh, the BPF client's build, and the VM.
 host_packages=(busybox-static clang cpio debootstrap e2fsprogs libbpf-dev make qemu-system-x86 qemu-utils
