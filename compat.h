@@ -9,6 +9,12 @@
 
 #include <linux/ftrace.h>
 
+/*
+ * How a hook reads its function's arguments and sends the call elsewhere.
+ * Where ftrace can hand over just the argument registers (WITH_ARGS, 5.11+),
+ * the hooks do without a whole saved pt_regs, as live patching does: saving
+ * it was most of what a hooked call cost.
+ */
 #ifdef COMPAT_NO_FTRACE_REGS
 /* Before 5.11, ftrace callbacks were handed the pt_regs themselves. */
 #define ftrace_regs pt_regs
@@ -16,6 +22,24 @@ static __always_inline struct pt_regs *ftrace_get_regs(struct pt_regs *regs)
 {
 	return regs;
 }
+#endif
+
+#if defined(COMPAT_NO_FTRACE_REGS) || \
+	!defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS)
+#define TOA_FTRACE_FLAGS FTRACE_OPS_FL_SAVE_REGS
+#define toa_ftrace_arg(fregs, n) \
+	regs_get_kernel_argument(ftrace_get_regs(fregs), n)
+#define toa_ftrace_set_ip(fregs, ip) \
+	instruction_pointer_set(ftrace_get_regs(fregs), ip)
+#elif defined(COMPAT_FTRACE_INSTRUCTION_POINTER_SET)
+/* Up to 6.6, ftrace_regs is a pt_regs with the argument registers filled. */
+#define TOA_FTRACE_FLAGS 0
+#define toa_ftrace_arg(fregs, n) regs_get_kernel_argument(&(fregs)->regs, n)
+#define toa_ftrace_set_ip ftrace_instruction_pointer_set
+#else
+#define TOA_FTRACE_FLAGS 0
+#define toa_ftrace_arg ftrace_regs_get_argument
+#define toa_ftrace_set_ip ftrace_regs_set_instruction_pointer
 #endif
 
 /*

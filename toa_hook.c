@@ -75,7 +75,7 @@ static void notrace toa_ftrace_redirect(unsigned long ip,
 
 	/* The wrapper's own call of the original must reach the original. */
 	if (!within_module(parent_ip, THIS_MODULE))
-		instruction_pointer_set(ftrace_get_regs(fregs), hook->wrapper);
+		toa_ftrace_set_ip(fregs, hook->wrapper);
 }
 
 static void notrace toa_ftrace_getname(unsigned long ip,
@@ -83,13 +83,12 @@ static void notrace toa_ftrace_getname(unsigned long ip,
 				       struct ftrace_ops *ops,
 				       struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = ftrace_get_regs(fregs);
-	struct socket *sock = (void *)regs_get_kernel_argument(regs, 0);
-	struct sockaddr *uaddr = (void *)regs_get_kernel_argument(regs, 1);
-	int peer = regs_get_kernel_argument(regs, 2);
+	struct socket *sock = (void *)toa_ftrace_arg(fregs, 0);
+	struct sockaddr *uaddr = (void *)toa_ftrace_arg(fregs, 1);
+	int peer = toa_ftrace_arg(fregs, 2);
 
 	if (toa_sock_getname(sock, uaddr, peer))
-		instruction_pointer_set(regs, (unsigned long)toa_getname);
+		toa_ftrace_set_ip(fregs, (unsigned long)toa_getname);
 }
 
 static void notrace toa_ftrace_destruct(unsigned long ip,
@@ -97,8 +96,7 @@ static void notrace toa_ftrace_destruct(unsigned long ip,
 					struct ftrace_ops *ops,
 					struct ftrace_regs *fregs)
 {
-	toa_sock_destroy((void *)regs_get_kernel_argument(ftrace_get_regs(fregs),
-							   0));
+	toa_sock_destroy((void *)toa_ftrace_arg(fregs, 0));
 }
 
 #define TOA_HOOK(fn, addr, callback, to, flag) {			\
@@ -107,7 +105,7 @@ static void notrace toa_ftrace_destruct(unsigned long ip,
 	.wrapper = (unsigned long)(to),					\
 	.ops = {							\
 		.func = (callback),					\
-		.flags = FTRACE_OPS_FL_SAVE_REGS | (flag),		\
+		.flags = TOA_FTRACE_FLAGS | (flag),			\
 	},								\
 }
 #define TOA_OBSERVE(fn, callback) TOA_HOOK(#fn, fn, callback, NULL, 0)
