@@ -7,6 +7,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/hash.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/net.h>
@@ -36,10 +37,20 @@ struct toa_sock {
 static struct kmem_cache *toa_sock_cache[TOA_IPV6 + 1] __read_mostly;
 static struct rhashtable toa_socks;
 
+/*
+ * The key is a socket's address: one multiply spreads it well enough, and
+ * every getpeername() without TOA pays for hashing it.
+ */
+static u32 toa_socks_hash(const void *key, u32 len, u32 seed)
+{
+	return hash_64(*(const unsigned long *)key ^ seed, 32);
+}
+
 static const struct rhashtable_params toa_socks_params = {
 	.key_len = sizeof(const struct sock *),
 	.key_offset = offsetof(struct toa_sock, sk),
 	.head_offset = offsetof(struct toa_sock, node),
+	.hashfn = toa_socks_hash,
 	.automatic_shrinking = true,
 };
 
