@@ -32,7 +32,7 @@ static __always_inline struct pt_regs *ftrace_get_regs(struct pt_regs *regs)
 #define toa_ftrace_set_ip(fregs, ip) \
 	instruction_pointer_set(ftrace_get_regs(fregs), ip)
 #elif defined(COMPAT_FTRACE_INSTRUCTION_POINTER_SET)
-/* Up to 6.6, ftrace_regs is a pt_regs with the argument registers filled. */
+/* Up to 6.1, ftrace_regs is a pt_regs with the argument registers filled. */
 #define TOA_FTRACE_FLAGS 0
 #define toa_ftrace_arg(fregs, n) regs_get_kernel_argument(&(fregs)->regs, n)
 #define toa_ftrace_set_ip ftrace_instruction_pointer_set
