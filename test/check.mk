@@ -17,9 +17,14 @@ check:
 check-matrix:
 	$(TOA_TEST)/check.sh --install $(MATRIX)
 
+# The tests' own kernel module (test/kmod/toa_test_kmod.c), built beside toa.ko by
+# test/qemu/build.sh; never installed.
+test-kmod:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(TOA_TEST)/kmod modules
+
 vm-shell:
 	kver=$$($(TOA_TEST)/qemu/kernel.sh $(SUITE) | tail -n1) && \
 		$(TOA_TEST)/qemu/run.sh -k "$$kver"
 
-.PHONY: check check-matrix vm-shell
+.PHONY: check check-matrix test-kmod vm-shell
 .DEFAULT_GOAL := $(toa_default_goal)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # usage: test/qemu/build.sh SUITE SRCDIR OUTDIR [MAKE ARGS...]     (e.g. W=1)
-# Copies the toa source tree SRCDIR to OUTDIR (emptied first) and builds toa.ko there for SUITE's
-# kernel with SUITE's compiler, through the top-level Makefile: make KDIR=<headers> MAKE ARGS.
+# Copies the toa source tree SRCDIR to OUTDIR (emptied first) and builds toa.ko, and the tests'
+# test/kmod/toa_test_kmod.ko, there for SUITE's kernel with SUITE's compiler, through the
+# top-level Makefile: make KDIR=<headers> MAKE ARGS module test-kmod.
 set -eu
 
 here=$(dirname "$(realpath "$0")")
@@ -28,10 +29,11 @@ tar -C "$src" -c --exclude=.git --exclude=test/out --exclude='*.o' --exclude='*.
 
 if [ -d "$dir/chroot" ]; then
 	"$here/chroot.sh" "$dir/chroot" -b "$out" make -C "$out" -j"$(nproc)" \
-		KDIR="/lib/modules/$kver/build" "$@"
+		KDIR="/lib/modules/$kver/build" "$@" module test-kmod
 else
 	# The headers come without vmlinux, and the host has no pahole: no BTF for modules.
 	# A calling make's flags (make check) must not reach this one: its jobserver would warn.
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$out" -j"$(nproc)" \
-		KDIR="$dir/headers/usr/src/linux-headers-$kver" CONFIG_DEBUG_INFO_BTF_MODULES= "$@"
+		KDIR="$dir/headers/usr/src/linux-headers-$kver" CONFIG_DEBUG_INFO_BTF_MODULES= "$@" \
+		module test-kmod
 fi

@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: GPL-2.0
+# compat.h switches, probed in the headers (see there).
+probe = $(shell grep -qs '$(1)' $(srctree)/include/$(2) && echo y)
+ifneq ($(call probe,struct ftrace_regs,linux/ftrace.h),y)
+ccflags-y += -DCOMPAT_NO_FTRACE_REGS
+endif
+ifeq ($(call probe,ftrace_instruction_pointer_set,linux/ftrace.h),y)
+ccflags-y += -DCOMPAT_FTRACE_INSTRUCTION_POINTER_SET
+endif
+ifeq ($(call probe,opt_child_init,net/inet_connection_sock.h),y)
+ccflags-y += -DCOMPAT_SYN_RECV_SOCK_OPT_CHILD_INIT
+endif
