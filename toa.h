@@ -46,7 +46,7 @@ void toa_sock_attach(struct sock *child, const struct sk_buff *skb);
 int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
 bool toa_sock_peer6(const struct sock *sk, struct in6_addr *addr,
 		    __be16 *port);
-void toa_sock_destroy(const struct sock *sk);
+void toa_sock_detach(const struct sock *sk);
 
 int toa_sockopt_init(void);
 void toa_sockopt_uninit(void);

@@ -8,14 +8,18 @@
  * - inet_getname and inet6_getname are redirected only for getpeername() and
  *   accept() on a TOA socket, to toa_getname(), which answers on its own.
  *   Every other call runs the kernel's function untouched.
- * - inet_sock_destruct, the end of every inet socket, is only observed, to
- *   drop the socket's address.
+ * - inet_sock_destruct, the end of every inet socket, and tcp_disconnect(),
+ *   after which a socket may connect elsewhere, are only observed, to drop
+ *   the socket's address.
  *
+ * Every hook is permanent, as a live patch is: sysctl kernel.ftrace_enabled=0
+ * would otherwise stop the observers and leave records of ended sockets.
  * No wrapper ever sleeps, which is what lets unloading wait for them all.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ftrace.h>
+#include <linux/kallsyms.h>
 #include <linux/if_ether.h>
 #include <linux/module.h>
 #include <linux/net.h>
@@ -36,28 +40,48 @@ struct toa_hook {
 	struct ftrace_ops ops;
 };
 
-static struct sock *(*toa_tcp_v4_syn_recv_sock)(SYN_RECV_SOCK_PARAMS);
-static struct sock *(*toa_tcp_v6_syn_recv_sock)(SYN_RECV_SOCK_PARAMS);
+static struct sock *(*orig_tcp_v4_syn_recv_sock)(SYN_RECV_SOCK_PARAMS);
+static struct sock *(*orig_tcp_v6_syn_recv_sock)(SYN_RECV_SOCK_PARAMS);
+
+/*
+ * The segment tcp_v6_syn_recv_sock() is handling on this CPU. For an IPv4
+ * client of a dual-stack listener it calls tcp_v4_syn_recv_sock(); whether
+ * that call reaches the v4 wrapper depends on the compiler (a tail call
+ * comes from within toa and is not redirected), so the v6 wrapper attaches
+ * both families and the v4 wrapper leaves the segments of its caller alone.
+ * syn_recv_sock runs with bottom halves off: no other segment runs on this
+ * CPU in between.
+ */
+static DEFINE_PER_CPU(const struct sk_buff *, toa_v6_skb);
 
 static struct sock *toa_v4_syn_recv_sock(SYN_RECV_SOCK_PARAMS)
 {
-	struct sock *child = SYN_RECV_SOCK_CALL(toa_tcp_v4_syn_recv_sock);
+	struct sock *child = SYN_RECV_SOCK_CALL(orig_tcp_v4_syn_recv_sock);
 
 	/* Without own_req another CPU made this connection's socket. */
-	if (child && *own_req)
+	if (child && *own_req && __this_cpu_read(toa_v6_skb) != skb)
 		toa_sock_attach(child, skb);
+	/* Not a tail call: the original must see a caller outside toa. */
 	return child;
 }
 
 static struct sock *toa_v6_syn_recv_sock(SYN_RECV_SOCK_PARAMS)
 {
-	struct sock *child = SYN_RECV_SOCK_CALL(toa_tcp_v6_syn_recv_sock);
+	struct sock *child;
 
-	/* An IPv4 client of a dual-stack listener went through the v4 hook. */
-	if (child && *own_req && skb->protocol == htons(ETH_P_IPV6))
+	__this_cpu_write(toa_v6_skb, skb);
+	child = SYN_RECV_SOCK_CALL(orig_tcp_v6_syn_recv_sock);
+	__this_cpu_write(toa_v6_skb, NULL);
+	if (child && *own_req)
 		toa_sock_attach(child, skb);
 	return child;
 }
+
+/* The wrappers stand in for the kernel's functions: same prototypes. */
+static_assert(__same_type(&toa_v4_syn_recv_sock,
+			  ((struct inet_connection_sock_af_ops *)NULL)->syn_recv_sock));
+static_assert(__same_type(&toa_v6_syn_recv_sock,
+			  ((struct inet_connection_sock_af_ops *)NULL)->syn_recv_sock));
 
 /* Stands in for inet_getname() once toa_sock_getname() filled @uaddr. */
 static int toa_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
@@ -65,6 +89,8 @@ static int toa_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	return uaddr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 					       sizeof(struct sockaddr_in);
 }
+
+static_assert(__same_type(&toa_getname, ((const struct proto_ops *)NULL)->getname));
 
 static void notrace toa_ftrace_redirect(unsigned long ip,
 					unsigned long parent_ip,
@@ -91,12 +117,12 @@ static void notrace toa_ftrace_getname(unsigned long ip,
 		toa_ftrace_set_ip(fregs, (unsigned long)toa_getname);
 }
 
-static void notrace toa_ftrace_destruct(unsigned long ip,
-					unsigned long parent_ip,
-					struct ftrace_ops *ops,
-					struct ftrace_regs *fregs)
+static void notrace toa_ftrace_detach(unsigned long ip,
+				      unsigned long parent_ip,
+				      struct ftrace_ops *ops,
+				      struct ftrace_regs *fregs)
 {
-	toa_sock_destroy((void *)toa_ftrace_arg(fregs, 0));
+	toa_sock_detach((void *)toa_ftrace_arg(fregs, 0));
 }
 
 #define TOA_HOOK(fn, addr, callback, to, flag) {			\
@@ -105,21 +131,31 @@ static void notrace toa_ftrace_destruct(unsigned long ip,
 	.wrapper = (unsigned long)(to),					\
 	.ops = {							\
 		.func = (callback),					\
-		.flags = TOA_FTRACE_FLAGS | (flag),			\
+		.flags = TOA_FTRACE_FLAGS | FTRACE_OPS_FL_PERMANENT |	\
+			 (flag),					\
 	},								\
 }
+
 #define TOA_OBSERVE(fn, callback) TOA_HOOK(#fn, fn, callback, NULL, 0)
 #define TOA_REDIRECT(fn, addr, callback, to) \
 	TOA_HOOK(fn, addr, callback, to, FTRACE_OPS_FL_IPMODIFY)
 
-enum { TOA_HOOK_V4_SYN_RECV_SOCK = 1, TOA_HOOK_V6_SYN_RECV_SOCK = 2 };
+/* A kernel built without IPv6 has no inet6_getname(). */
+#if IS_ENABLED(CONFIG_IPV6)
+#define TOA_INET6_GETNAME inet6_getname
+#else
+#define TOA_INET6_GETNAME NULL
+#endif
+
+enum { TOA_HOOK_V4_SYN_RECV_SOCK = 2, TOA_HOOK_V6_SYN_RECV_SOCK = 3 };
 
 /*
  * Registered in this order and removed in reverse: a socket's address is
  * dropped at its end for as long as anything can look it up.
  */
 static struct toa_hook toa_hooks[] = {
-	TOA_OBSERVE(inet_sock_destruct, toa_ftrace_destruct),
+	TOA_OBSERVE(inet_sock_destruct, toa_ftrace_detach),
+	TOA_OBSERVE(tcp_disconnect, toa_ftrace_detach),
 	/* Neither is exported everywhere: found at init. */
 	[TOA_HOOK_V4_SYN_RECV_SOCK] =
 	TOA_REDIRECT("tcp_v4_syn_recv_sock", NULL,
@@ -129,13 +165,39 @@ static struct toa_hook toa_hooks[] = {
 		     toa_ftrace_redirect, toa_v6_syn_recv_sock),
 	TOA_REDIRECT("inet_getname", inet_getname,
 		     toa_ftrace_getname, toa_getname),
-	TOA_REDIRECT("inet6_getname", inet6_getname,
+	TOA_REDIRECT("inet6_getname", TOA_INET6_GETNAME,
 		     toa_ftrace_getname, toa_getname),
 };
 
-/* Asks a TCP socket of @family where its syn_recv_sock is. */
-static int toa_find_syn_recv_sock(int family, int hook,
-				  struct sock *(**fn)(SYN_RECV_SOCK_PARAMS))
+/*
+ * True if @addr is the kernel function @name (IPv6 may be a module). Other
+ * TOA modules swap the ops' pointers for their own functions: toa would then
+ * hook theirs, and stop working when they unload.
+ */
+static bool __init toa_kernel_fn(unsigned long addr, const char *name)
+{
+	static char sym[KSYM_SYMBOL_LEN] __initdata;
+	size_t len = strlen(name);
+
+	if (!IS_ENABLED(CONFIG_KALLSYMS))
+		return true;
+	sprint_symbol_no_offset(sym, addr);
+	if (!strncmp(sym, name, len) &&
+	    (!sym[len] || !strcmp(sym + len, " [ipv6]")))
+		return true;
+	pr_err("%s is %s, not the kernel's own: another TOA module replaced it (look for it in lsmod: toa, vtoa, ctoa, ...); unload that module first\n",
+	       name, sym);
+	return false;
+}
+
+/*
+ * Asks a TCP socket of @family where its syn_recv_sock is, and checks that
+ * it and getname are the kernel's own.
+ */
+static int __init toa_find_syn_recv_sock(int family, int hook,
+					 const char *getname_name,
+					 unsigned long getname,
+					 struct sock *(**fn)(SYN_RECV_SOCK_PARAMS))
 {
 	struct socket *sock;
 	int err;
@@ -144,10 +206,20 @@ static int toa_find_syn_recv_sock(int family, int hook,
 			       &sock);
 	if (err)
 		return err;
+	err = -EBUSY;
 	*fn = inet_csk(sock->sk)->icsk_af_ops->syn_recv_sock;
-	toa_hooks[hook].target = (unsigned long)*fn;
+	if (toa_kernel_fn((unsigned long)*fn, toa_hooks[hook].name) &&
+	    toa_kernel_fn((unsigned long)sock->ops->getname, getname_name)) {
+		if ((unsigned long)sock->ops->getname == getname) {
+			toa_hooks[hook].target = (unsigned long)*fn;
+			err = 0;
+		} else {
+			pr_err("%s of this kernel's TCP sockets is not the one toa was built for\n",
+			       getname_name);
+		}
+	}
 	sock_release(sock);
-	return 0;
+	return err;
 }
 
 static int toa_hook_register(struct toa_hook *hook)
@@ -156,15 +228,18 @@ static int toa_hook_register(struct toa_hook *hook)
 
 	err = ftrace_set_filter_ip(&hook->ops, hook->target, 0, 0);
 	if (err) {
-		pr_err("cannot trace %s (error %d): is ftrace enabled?\n",
+		pr_err("cannot trace %s (error %d): this kernel has no ftrace for it\n",
 		       hook->name, err);
 		return err;
 	}
 	err = register_ftrace_function(&hook->ops);
 	if (err) {
 		ftrace_set_filter_ip(&hook->ops, hook->target, 1, 0);
-		pr_err("cannot hook %s (error %d): another module or a live patch may hook it already\n",
-		       hook->name, err);
+		if (err == -EBUSY)
+			pr_err("cannot hook %s: a live patch or another module already redirects it (see the I flag in /sys/kernel/tracing/enabled_functions)\n",
+			       hook->name);
+		else
+			pr_err("cannot hook %s (error %d)\n", hook->name, err);
 	}
 	return err;
 }
@@ -177,17 +252,15 @@ static void toa_hook_unregister(struct toa_hook *hook)
 
 static void toa_hooks_unregister(int count)
 {
+	/*
+	 * Calls redirected before a hook is removed may still be in a wrapper
+	 * or in toa_getname(): in softirq context or preempted in a task.
+	 * unregister_ftrace_function() waits for them itself, as for its
+	 * callbacks, with the RCU-tasks grace periods of a module's ops.
+	 */
 	while (count--)
 		if (toa_hooks[count].target)
 			toa_hook_unregister(&toa_hooks[count]);
-	/*
-	 * Calls redirected before this point may still be in a wrapper or in
-	 * toa_getname(): in softirq context (syn_recv_sock, destruct) or
-	 * preempted in a task. None of them sleeps, so these two grace
-	 * periods see them all out.
-	 */
-	synchronize_rcu_tasks();
-	synchronize_rcu();
 }
 
 int toa_hook_init(void)
@@ -195,11 +268,14 @@ int toa_hook_init(void)
 	int err, i;
 
 	err = toa_find_syn_recv_sock(PF_INET, TOA_HOOK_V4_SYN_RECV_SOCK,
-				     &toa_tcp_v4_syn_recv_sock);
+				     "inet_getname", (unsigned long)inet_getname,
+				     &orig_tcp_v4_syn_recv_sock);
 	if (err)
 		return err;
 	err = toa_find_syn_recv_sock(PF_INET6, TOA_HOOK_V6_SYN_RECV_SOCK,
-				     &toa_tcp_v6_syn_recv_sock);
+				     "inet6_getname",
+				     (unsigned long)TOA_INET6_GETNAME,
+				     &orig_tcp_v6_syn_recv_sock);
 	if (err == -EAFNOSUPPORT)
 		pr_info("IPv6 is disabled: only IPv4 connections carry TOA\n");
 	else if (err)
