@@ -20,12 +20,13 @@
 #include "toa.h"
 
 /*
- * A record is freed as soon as its socket ends, without waiting for RCU
- * readers: the caches are SLAB_TYPESAFE_BY_RCU, so a lookup walking past a
- * freed record still reads a record, and rhashtable restarts a walk that
- * strayed into another chain. Only a socket's own end removes its record,
- * and nothing asks about a socket that has ended, so what a lookup finds is
- * never freed under it. This saves an rcu_head on every connection.
+ * A record is freed as soon as its socket ends or disconnects, without
+ * waiting for RCU readers: the caches are SLAB_TYPESAFE_BY_RCU, so a lookup
+ * walking past a freed record still reads a record, and rhashtable restarts
+ * a walk that strayed into another chain. A reader copies the address and
+ * then checks that the record is still its socket's (toa_sock_addr_get()):
+ * one freed and reused meanwhile names another socket. This saves an
+ * rcu_head on every connection.
  */
 struct toa_sock {
 	struct rhash_head node;
@@ -65,12 +66,18 @@ static void toa_sock_addr_copy(struct toa_addr *to, const struct toa_addr *from)
 		memcpy(to->ip6, from->ip6, sizeof(to->ip6));
 }
 
+static void toa_sock_free(struct toa_sock *ts)
+{
+	toa_stat_inc(TOA_STAT_IP6_ADDRESS_FREE);
+	kmem_cache_free(toa_sock_cache[ts->addr.family], ts);
+}
+
 void toa_sock_attach(struct sock *child, const struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	int optlen = th->doff * 4 - (int)sizeof(*th);
+	struct toa_sock *ts, *stale;
 	struct toa_addr addr;
-	struct toa_sock *ts;
 
 	/* tcp_v4_rcv() and tcp_v6_rcv() pulled the whole header linear. */
 	if (optlen <= 0 ||
@@ -83,11 +90,27 @@ void toa_sock_attach(struct sock *child, const struct sk_buff *skb)
 	ts = kmem_cache_alloc(toa_sock_cache[addr.family], GFP_ATOMIC);
 	if (!ts)
 		goto nomem;
-	ts->sk = child;
+	WRITE_ONCE(ts->sk, child);
+	/* Pairs with toa_sock_addr_get(): the key before the address. */
+	smp_wmb();
 	toa_sock_addr_copy(&ts->addr, &addr);
-	if (rhashtable_insert_fast(&toa_socks, &ts->node, toa_socks_params)) {
+	stale = rhashtable_lookup_get_insert_fast(&toa_socks, &ts->node,
+						  toa_socks_params);
+	if (IS_ERR(stale)) {
 		kmem_cache_free(toa_sock_cache[addr.family], ts);
 		goto nomem;
+	}
+	/*
+	 * A brand-new socket has no address yet: a record keyed by it outlived
+	 * an earlier socket at the same place, whose end toa did not see.
+	 */
+	if (stale) {
+		if (rhashtable_replace_fast(&toa_socks, &stale->node, &ts->node,
+					    toa_socks_params)) {
+			kmem_cache_free(toa_sock_cache[addr.family], ts);
+			goto nomem;
+		}
+		toa_sock_free(stale);
 	}
 	toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_TOA);
 	toa_stat_inc(TOA_STAT_IP6_ADDRESS_ALLOC);
@@ -98,11 +121,24 @@ nomem:
 	toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_NO_TOA);
 }
 
-static struct toa_sock *toa_sock_lookup(const struct sock *sk)
+/* Copies @sk's client address into @addr; false if it has none. */
+static bool toa_sock_addr_get(const struct sock *sk, struct toa_addr *addr)
 {
+	const struct toa_sock *ts;
+	bool found = false;
+
 	if (sk->sk_protocol != IPPROTO_TCP)
-		return NULL;
-	return rhashtable_lookup(&toa_socks, &sk, toa_socks_params);
+		return false;
+	rcu_read_lock();
+	ts = rhashtable_lookup(&toa_socks, &sk, toa_socks_params);
+	if (ts) {
+		toa_sock_addr_copy(addr, &ts->addr);
+		/* Pairs with toa_sock_attach(): the key after the address. */
+		smp_rmb();
+		found = READ_ONCE(ts->sk) == sk;
+	}
+	rcu_read_unlock();
+	return found;
 }
 
 static void toa_addr_to_in6(const struct toa_addr *addr, struct in6_addr *in6)
@@ -120,26 +156,30 @@ static void toa_addr_to_in6(const struct toa_addr *addr, struct in6_addr *in6)
 int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 {
 	struct sock *sk = sock->sk;
-	const struct toa_sock *ts;
 	struct toa_addr addr;
 	struct sockaddr_in6 *sin6;
 
-	if (!peer || sk->sk_protocol != IPPROTO_TCP)
+	/*
+	 * In-kernel users (nfsd, ksmbd, ...) keep the real peer: they decide
+	 * on it, and may have room for a sockaddr_in only.
+	 */
+	if (!peer || !sock->file)
 		return 0;
-
-	rcu_read_lock();
-	ts = toa_sock_lookup(sk);
-	if (ts)
-		toa_sock_addr_copy(&addr, &ts->addr);
-	rcu_read_unlock();
-
-	if (!ts) {
-		toa_stat_inc(TOA_STAT_GETNAME_TOA_EMPTY);
+	if (!toa_sock_addr_get(sk, &addr)) {
+		/*
+		 * Accepted sockets inherit their listener's backlog; a client
+		 * socket never listened and is not what the counter is about.
+		 */
+		if (sk->sk_protocol == IPPROTO_TCP &&
+		    READ_ONCE(sk->sk_max_ack_backlog) &&
+		    READ_ONCE(sk->sk_state) != TCP_LISTEN)
+			toa_stat_inc(TOA_STAT_GETNAME_TOA_EMPTY);
 		return 0;
 	}
-	/* Not connected: the kernel answers -ENOTCONN. */
-	if (peer == 1 &&
-	    ((1 << READ_ONCE(sk->sk_state)) & (TCPF_CLOSE | TCPF_SYN_SENT)))
+	/* Not connected: the kernel answers -ENOTCONN, as without toa. */
+	if (!READ_ONCE(inet_sk(sk)->inet_dport) ||
+	    (peer == 1 &&
+	     ((1 << READ_ONCE(sk->sk_state)) & (TCPF_CLOSE | TCPF_SYN_SENT))))
 		return 0;
 
 	if (sk->sk_family == AF_INET && addr.family == TOA_IPV4) {
@@ -153,19 +193,13 @@ int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 		return sizeof(*sin);
 	}
 
-	if (sk->sk_family == AF_INET) {
-		toa_stat_inc(TOA_STAT_GETNAME_TOA_MISMATCH);
-		/*
-		 * An IPv6 client behind an IPv4 listener: user space gets a
-		 * sockaddr_in6, as the guide's sample server expects. In-kernel
-		 * callers (no file) may have room for a sockaddr_in only.
-		 */
-		if (!sock->file)
-			return 0;
-	} else {
-		toa_stat_inc(TOA_STAT_GETNAME_TOA_OK);
-	}
-
+	/*
+	 * An IPv6 client behind an IPv4 listener gets a sockaddr_in6, as the
+	 * guide's sample server expects: the family the caller reads is not
+	 * the one stored.
+	 */
+	toa_stat_inc(sk->sk_family == AF_INET ? TOA_STAT_GETNAME_TOA_MISMATCH :
+						TOA_STAT_GETNAME_TOA_OK);
 	sin6 = (struct sockaddr_in6 *)uaddr;
 	sin6->sin6_family = AF_INET6;
 	sin6->sin6_port = addr.port;
@@ -178,32 +212,27 @@ int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 /* The client address as IPv6 (IPv4 mapped), for the DPVS-style getsockopt. */
 bool toa_sock_peer6(const struct sock *sk, struct in6_addr *in6, __be16 *port)
 {
-	const struct toa_sock *ts;
+	struct toa_addr addr;
+	bool found = toa_sock_addr_get(sk, &addr);
 
-	rcu_read_lock();
-	ts = toa_sock_lookup(sk);
-	if (ts) {
-		toa_addr_to_in6(&ts->addr, in6);
-		*port = ts->addr.port;
+	if (found) {
+		toa_addr_to_in6(&addr, in6);
+		*port = addr.port;
 	}
-	rcu_read_unlock();
-
-	toa_stat_inc(ts ? TOA_STAT_GETNAME_TOA_OK : TOA_STAT_GETNAME_TOA_EMPTY);
-	return ts;
+	toa_stat_inc(found ? TOA_STAT_GETNAME_TOA_OK :
+			     TOA_STAT_GETNAME_TOA_EMPTY);
+	return found;
 }
 
-static void toa_sock_free(struct toa_sock *ts)
-{
-	toa_stat_inc(TOA_STAT_IP6_ADDRESS_FREE);
-	kmem_cache_free(toa_sock_cache[ts->addr.family], ts);
-}
-
-void toa_sock_destroy(const struct sock *sk)
+/* @sk ended, or disconnected and may connect elsewhere: its client is gone. */
+void toa_sock_detach(const struct sock *sk)
 {
 	struct toa_sock *ts;
 
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return;
 	rcu_read_lock();
-	ts = toa_sock_lookup(sk);
+	ts = rhashtable_lookup(&toa_socks, &sk, toa_socks_params);
 	if (ts && !rhashtable_remove_fast(&toa_socks, &ts->node,
 					  toa_socks_params))
 		toa_sock_free(ts);
