@@ -2,12 +2,17 @@
 /*
  * Per-CPU counters, shown in /proc/net/toa_stats of every network namespace:
  * servers in containers read their own /proc/net, while the counters are the
- * host's.
+ * host's. A column per online CPU, and one for the CPUs that are not online,
+ * whose counts would otherwise vanish from the sums when a CPU is unplugged.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include "toa.h"
 
 DEFINE_PER_CPU(struct toa_stats, toa_stats);
@@ -28,42 +33,71 @@ static const char * const toa_stat_names[TOA_STAT_COUNT] = {
 static int toa_stats_show(struct seq_file *seq, void *v)
 {
 	char label[TOA_STATS_NAME_WIDTH];
+	bool offline;
 	int cpu, stat;
+
+	cpus_read_lock();
+	offline = num_online_cpus() < num_possible_cpus();
 
 	seq_printf(seq, "%*s", TOA_STATS_NAME_WIDTH, "");
 	for_each_online_cpu(cpu) {
 		snprintf(label, sizeof(label), "CPU%d", cpu);
 		seq_printf(seq, "%*s", TOA_STATS_COLUMN_WIDTH, label);
 	}
+	if (offline)
+		seq_printf(seq, "%*s", TOA_STATS_COLUMN_WIDTH, "offline");
 	seq_putc(seq, '\n');
 
 	for (stat = 0; stat < TOA_STAT_COUNT; stat++) {
+		u64 sum = 0;
+
 		snprintf(label, sizeof(label), "%s:", toa_stat_names[stat]);
 		seq_printf(seq, "%-*s", TOA_STATS_NAME_WIDTH, label);
 		for_each_online_cpu(cpu)
 			seq_printf(seq, "%*llu", TOA_STATS_COLUMN_WIDTH,
 				   per_cpu(toa_stats, cpu).count[stat]);
+		for_each_possible_cpu(cpu)
+			if (!cpu_online(cpu))
+				sum += per_cpu(toa_stats, cpu).count[stat];
+		if (offline)
+			seq_printf(seq, "%*llu", TOA_STATS_COLUMN_WIDTH, sum);
 		seq_putc(seq, '\n');
 	}
+	cpus_read_unlock();
 	return 0;
 }
 
+static unsigned int toa_stats_net_id __read_mostly;
+
+struct toa_stats_net {
+	struct proc_dir_entry *file;	/* NULL if it could not be made */
+};
+
+/* A namespace (a container) starts even when its file cannot be made. */
 static int __net_init toa_stats_net_init(struct net *net)
 {
-	if (!proc_create_single("toa_stats", 0444, net->proc_net,
-				toa_stats_show))
-		return -ENOMEM;
+	struct toa_stats_net *tn = net_generic(net, toa_stats_net_id);
+
+	tn->file = proc_create_single("toa_stats", 0444, net->proc_net,
+				      toa_stats_show);
+	if (!tn->file)
+		pr_warn("cannot create /proc/net/toa_stats (does another module have one?): this network namespace goes on without it\n");
 	return 0;
 }
 
+/* Only toa's own file: one made by another module is not toa's to remove. */
 static void __net_exit toa_stats_net_exit(struct net *net)
 {
-	remove_proc_entry("toa_stats", net->proc_net);
+	struct toa_stats_net *tn = net_generic(net, toa_stats_net_id);
+
+	proc_remove(tn->file);
 }
 
 static struct pernet_operations toa_stats_net_ops = {
 	.init = toa_stats_net_init,
 	.exit = toa_stats_net_exit,
+	.id = &toa_stats_net_id,
+	.size = sizeof(struct toa_stats_net),
 };
 
 int toa_stats_init(void)
