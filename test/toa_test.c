@@ -437,6 +437,176 @@ TEST(tfo_magic_on_ack_is_toa)
 	conn_close(&c);
 }
 
+/* Hooks cannot be switched off under toa: its observers would miss ends. */
+TEST(ftrace_stays_on)
+{
+	long long before[STAT_COUNT], after[STAT_COUNT];
+	struct conn c;
+	int refused;
+
+	refused = run("sysctl -qw kernel.ftrace_enabled=0 2>/dev/null");
+	run("sysctl -qw kernel.ftrace_enabled=1");
+	ASSERT_NE(0, refused) TH_LOG("kernel.ftrace_enabled=0 accepted under toa");
+
+	ASSERT_EQ(0, stats_read(before));
+	set_toa(254, TOA_IP4, TOA_PORT, true, true);
+	conn_open(_metadata, &c, AF_INET, SRV4, false, SRV4);
+	ASSERT_ADDR("192.0.2.7 4660", &c.peer);
+	conn_close(&c);
+	stats_after_close(after);
+	ASSERT_EQ(1, after[STAT_FREE] - before[STAT_FREE]);
+}
+
+/*
+ * connect(AF_UNSPEC) disconnects an accepted socket, which may then connect
+ * elsewhere: from then on it has no client behind a proxy.
+ */
+TEST(disconnect_and_reuse)
+{
+	long long before[STAT_COUNT], after[STAT_COUNT];
+	union addr a, unspec = { .sa.sa_family = AF_UNSPEC };
+	int other, server2;
+	struct conn c;
+	socklen_t len;
+	char buf[80];
+
+	ASSERT_EQ(0, stats_read(before));
+	set_toa(254, TOA_IP4, TOA_PORT, true, true);
+	conn_open(_metadata, &c, AF_INET, SRV4, false, SRV4);
+	ASSERT_ADDR("192.0.2.7 4660", &c.peer);
+	client_opt(NULL, 0, false, false);
+
+	ASSERT_EQ(0, connect(c.server, &unspec.sa, sizeof(unspec.sa)));
+	len = sizeof(a.sin);
+	ASSERT_EQ(-1, getsockopt(c.server, SOL_SOCKET, SO_PEERNAME, &a, &len))
+		TH_LOG("SO_PEERNAME answered %s after disconnect",
+		       addr_str(&a, buf, sizeof(buf)));
+	ASSERT_EQ(ENOTCONN, errno);
+	len = sizeof(a);
+	ASSERT_EQ(-1, getpeername(c.server, &a.sa, &len));
+	ASSERT_EQ(ENOTCONN, errno);
+	ASSERT_EQ(0, stats_read(after));
+	ASSERT_EQ(1, after[STAT_FREE] - before[STAT_FREE])
+		TH_LOG("the record outlived the disconnect");
+
+	other = tcp_listen(AF_INET, SRV4, PORT + 1, false);
+	ASSERT_LE(0, other);
+	len = addr_make(&a, SRV4, PORT + 1);
+	ASSERT_EQ(0, connect(c.server, &a.sa, len)) TH_LOG("reconnect: %m");
+	server2 = accept(other, NULL, NULL);
+	ASSERT_LE(0, server2);
+	ASSERT_STREQ(SRV4 " 8081", peer_str(c.server, buf, sizeof(buf)));
+	close(server2);
+	close(other);
+	conn_close(&c);
+}
+
+/* getname_toa_empty counts accepted connections, not client sockets. */
+TEST(client_socket_not_counted)
+{
+	long long before[STAT_COUNT], after[STAT_COUNT];
+	struct conn c;
+	char buf[80];
+
+	client_opt(NULL, 0, false, false);
+	conn_open(_metadata, &c, AF_INET, SRV4, false, SRV4);
+	ASSERT_EQ(0, stats_read(before));
+	ASSERT_STREQ(SRV4 " 8080", peer_str(c.client, buf, sizeof(buf)));
+	ASSERT_EQ(0, stats_read(after));
+	ASSERT_EQ(0, after[STAT_EMPTY] - before[STAT_EMPTY]);
+	ASSERT_EQ(0, strncmp(CLI4 " ", peer_str(c.server, buf, sizeof(buf)),
+			     strlen(CLI4) + 1));
+	ASSERT_EQ(0, stats_read(after));
+	ASSERT_EQ(1, after[STAT_EMPTY] - before[STAT_EMPTY]);
+	conn_close(&c);
+}
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+/* A plain TCP connection into an MPTCP listener is accepted as TCP. */
+TEST(mptcp_listener)
+{
+	int listener, client, server, one = 1;
+	union addr a, peer;
+	socklen_t len;
+	char buf[80];
+
+	listener = socket_in(SRV_NS, AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+	if (listener < 0)
+		SKIP(return, "no MPTCP in this kernel: %m");
+	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	len = addr_make(&a, SRV4, PORT + 2);
+	ASSERT_EQ(0, bind(listener, &a.sa, len));
+	ASSERT_EQ(0, listen(listener, 16));
+	set_toa(254, TOA_IP4, TOA_PORT, true, true);
+	client = tcp_connect(SRV4, PORT + 2);
+	ASSERT_LE(0, client);
+	len = sizeof(peer);
+	server = accept(listener, &peer.sa, &len);
+	ASSERT_LE(0, server);
+	ASSERT_ADDR("192.0.2.7 4660", &peer);
+	ASSERT_STREQ("192.0.2.7 4660", peer_str(server, buf, sizeof(buf)));
+	close(client);
+	close(server);
+	close(listener);
+}
+
+/* Column @col of counter @stat's row (CPU columns first, in order). */
+static long long stat_column(int stat, int col)
+{
+	char line[1024], *p, *end;
+	size_t l = strlen(stat_names[stat]);
+	long long v = -1;
+	FILE *f = fopen("/proc/net/toa_stats", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, stat_names[stat], l) || line[l] != ':')
+			continue;
+		p = line + l + 1;
+		for (int i = 0; i <= col; i++, p = end)
+			v = strtoll(p, &end, 10);
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* The counts of a CPU taken offline stay in the sums: alloc == free. */
+TEST(cpu_unplug_keeps_counts)
+{
+	long long before[STAT_COUNT], after[STAT_COUNT], on_cpu1;
+	struct conn c;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+	    access("/sys/devices/system/cpu/cpu1/online", W_OK))
+		SKIP(return, "no CPU1 to take offline");
+	pin_to_cpu(1);
+	ASSERT_EQ(0, stats_read(before));
+	on_cpu1 = stat_column(STAT_ALLOC, 1);
+	set_toa(254, TOA_IP4, TOA_PORT, true, true);
+	conn_open(_metadata, &c, AF_INET, SRV4, false, SRV4);
+	ASSERT_EQ(on_cpu1 + 1, stat_column(STAT_ALLOC, 1))
+		TH_LOG("the record was not counted on CPU1");
+	pin_to_cpu(0);
+	ASSERT_EQ(0, run("echo 0 > /sys/devices/system/cpu/cpu1/online"));
+	conn_close(&c);
+	stats_after_close(after);
+	run("echo 1 > /sys/devices/system/cpu/cpu1/online");
+	ASSERT_EQ(1, after[STAT_ALLOC] - before[STAT_ALLOC]);
+	ASSERT_EQ(1, after[STAT_FREE] - before[STAT_FREE]);
+}
+
 static void read_file(const char *path, char *buf, size_t size)
 {
 	FILE *f = fopen(path, "r");
@@ -445,6 +615,118 @@ static void read_file(const char *path, char *buf, size_t size)
 	buf[n] = 0;
 	if (f)
 		fclose(f);
+}
+
+/* Loads the tests' own module (test/kmod), built beside toa.ko. */
+static int kmod_load(const char *params)
+{
+	const char *ko = getenv("TOA_KO");
+	char cmd[1024];
+
+	if (!ko)
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "insmod \"$(dirname %s)/test/kmod/toa_test_kmod.ko\" %s >/dev/null 2>&1",
+		 ko, params);
+	return run(cmd);
+}
+
+static int write_kpeer_fn(void *port)
+{
+	FILE *f = fopen("/proc/toa_test_kpeer", "w");
+	int err = !f || fputs(port, f) < 0;
+
+	return (f && fclose(f)) || err ? -1 : 0;
+}
+
+/*
+ * In-kernel servers (nfsd, ksmbd, ...) decide on the real peer and may have
+ * room for a sockaddr_in only: kernel_getpeername() is never toa's.
+ */
+FIXTURE(kernel_caller) {
+	int client;
+};
+
+FIXTURE_VARIANT(kernel_caller) {
+	const char *toa_ip;
+};
+
+FIXTURE_VARIANT_ADD(kernel_caller, v4_toa) {
+	.toa_ip = TOA_IP4,
+};
+
+FIXTURE_VARIANT_ADD(kernel_caller, v6_toa) {
+	.toa_ip = TOA_IP6,
+};
+
+FIXTURE_SETUP(kernel_caller)
+{
+	self->client = -1;
+	ASSERT_EQ(0, kmod_load(""));
+	ASSERT_EQ(0, in_netns(SRV_NS, write_kpeer_fn, "8090"));
+}
+
+FIXTURE_TEARDOWN(kernel_caller)
+{
+	close(self->client);
+	run("rmmod toa_test_kmod");
+}
+
+TEST_F(kernel_caller, real_peer)
+{
+	long long before[STAT_COUNT], after[STAT_COUNT];
+	char got[128] = "", want[128];
+
+	ASSERT_EQ(0, stats_read(before));
+	set_toa(254, variant->toa_ip, TOA_PORT, true, true);
+	self->client = tcp_connect(SRV4, 8090);
+	ASSERT_LE(0, self->client) TH_LOG("connect: %m");
+	read_file("/proc/toa_test_kpeer", got, sizeof(got));
+	snprintf(want, sizeof(want), "%s %d 16\n", CLI4,
+		 client_port(self->client));
+	ASSERT_STREQ(want, got);
+	ASSERT_EQ(0, stats_read(after));
+	ASSERT_EQ(1, after[STAT_SYN_TOA] - before[STAT_SYN_TOA]);
+	ASSERT_EQ(0, after[STAT_OK] - before[STAT_OK]);
+	ASSERT_EQ(0, after[STAT_MISMATCH] - before[STAT_MISMATCH]);
+	ASSERT_EQ(0, after[STAT_EMPTY] - before[STAT_EMPTY]);
+}
+
+/* A namespace (a container) starts even when toa cannot make its file. */
+TEST(netns_without_stats_file)
+{
+	int loaded, netns, kept;
+
+	ASSERT_EQ(0, run("rmmod toa"));
+	ASSERT_EQ(0, kmod_load("squat_proc=1"));
+	loaded = toa_reload("");
+	netns = run("ip netns add toa-squat");
+	run("ip netns del toa-squat");
+	run("rmmod toa");
+	kept = run("grep -q \"not toa's\" /proc/net/toa_stats");
+	run("rmmod toa_test_kmod");
+	ASSERT_EQ(0, toa_reload(""));
+	ASSERT_EQ(0, loaded) TH_LOG("toa refused to load");
+	ASSERT_EQ(0, netns) TH_LOG("a new network namespace failed");
+	ASSERT_EQ(0, kept) TH_LOG("toa removed another module's file");
+	ASSERT_EQ(0, run("dmesg | grep -q 'cannot create /proc/net/toa_stats'"));
+}
+
+/* Another redirect of a function toa hooks: refused, saying which. */
+TEST(hooked_by_another)
+{
+	int loaded, said, left;
+
+	ASSERT_EQ(0, run("rmmod toa"));
+	ASSERT_EQ(0, kmod_load("ipmodify=1"));
+	loaded = toa_reload("");
+	said = run("dmesg | tail -5 | grep -q 'cannot hook tcp_v4_syn_recv_sock: a live patch or another module already redirects it'");
+	left = run("grep -q '^toa ' /proc/modules");
+	run("rmmod toa_test_kmod");
+	ASSERT_EQ(0, toa_reload(""));
+	ASSERT_NE(0, loaded);
+	ASSERT_EQ(0, said);
+	ASSERT_NE(0, left);
 }
 
 /* kinds=: 200 only when asked for; the set shows in sysfs. */
