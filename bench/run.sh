@@ -27,8 +27,8 @@ install_missing() {
 	done
 	[ ${#missing[@]} -eq 0 ] && return
 	echo "bench: installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
 }
 
 # CPU time the host's processes spent (user, nice, system) and its hypervisor took (steal), in

@@ -11,8 +11,9 @@ work=${TOA_WORK:-/tmp/toa-check}
 timeout=${TOA_TIMEOUT:-900}
 
 # What the rig and the guest's tests need on the host (the host root is the guest's root).
-host_packages=(busybox-static bpftool clang cpio debootstrap ethtool gcc iproute2 kmod libbpf-dev
-	libc6-dev linux-source-6.1 llvm make nftables openssl qemu-system-x86 tcpdump xz-utils zstd)
+host_packages=(bison busybox-static bpftool clang cpio debootstrap ethtool flex gcc iproute2 kmod
+	libbpf-dev libc6-dev libelf-dev linux-source-6.1 llvm make nftables openssl qemu-system-x86
+	tcpdump xz-utils zstd)
 # toa's records get their own slab caches, red zones and checks (SLUB does not poison
 # SLAB_TYPESAFE_BY_RCU caches).
 guest_kargs='slab_nomerge slub_debug=FZPU,toa_sock4,toa_sock6'
@@ -59,8 +60,8 @@ install_host_packages() {
 	mapfile -t missing < <(missing_host_packages)
 	[ ${#missing[@]} -eq 0 ] && return
 	echo "# installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq > "$work/host.log" 2>&1 &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq > "$work/host.log" 2>&1 &&
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
 			"${missing[@]}" >> "$work/host.log" 2>&1
 }
 
@@ -235,6 +236,11 @@ main() {
 		check_tap host-parser "host: option parser" make -C "$repo/test/unit" test
 		check_tap host-fuzzing "host: fuzzing" make -C "$repo/test/unit" fuzz-ci
 		check_tap host-installers "host: installers" "$repo/scripts/test_install.sh"
+		if "$repo/test/noipv6.sh" "$work/noipv6" > "$work/noipv6.log" 2>&1; then
+			pass "host: toa.ko for a kernel without IPv6"
+		else
+			fail "host: toa.ko for a kernel without IPv6" "$work/noipv6.log"
+		fi
 		for suite in "${@:-bookworm}"; do
 			check_suite "$suite"
 		done
