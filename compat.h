@@ -62,4 +62,9 @@ static __always_inline struct pt_regs *ftrace_get_regs(struct pt_regs *regs)
 #define SYN_RECV_SOCK_CALL(fn) fn(sk, skb, req, dst, req_unhash, own_req)
 #endif
 
+/* kernel_bind() takes a struct sockaddr_unsized from 6.19 (the tests' module). */
+#ifndef COMPAT_SOCKADDR_UNSIZED
+#define sockaddr_unsized sockaddr
+#endif
+
 #endif /* TOA_COMPAT_H */

@@ -10,3 +10,6 @@ endif
 ifeq ($(call probe,opt_child_init,net/inet_connection_sock.h),y)
 ccflags-y += -DCOMPAT_SYN_RECV_SOCK_OPT_CHILD_INIT
 endif
+ifeq ($(call probe,sockaddr_unsized,linux/socket.h),y)
+ccflags-y += -DCOMPAT_SOCKADDR_UNSIZED
+endif

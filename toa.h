@@ -51,7 +51,7 @@ void toa_sock_detach(const struct sock *sk);
 int toa_sockopt_init(void);
 void toa_sockopt_uninit(void);
 
-int toa_hook_init(void);
+int __init toa_hook_init(void);
 void toa_hook_uninit(void);
 
 #endif /* TOA_H */

@@ -147,7 +147,11 @@ static void notrace toa_ftrace_detach(unsigned long ip,
 #define TOA_INET6_GETNAME NULL
 #endif
 
-enum { TOA_HOOK_V4_SYN_RECV_SOCK = 2, TOA_HOOK_V6_SYN_RECV_SOCK = 3 };
+enum {
+	TOA_HOOK_TCP_DISCONNECT = 1,
+	TOA_HOOK_V4_SYN_RECV_SOCK,
+	TOA_HOOK_V6_SYN_RECV_SOCK,
+};
 
 /*
  * Registered in this order and removed in reverse: a socket's address is
@@ -155,8 +159,9 @@ enum { TOA_HOOK_V4_SYN_RECV_SOCK = 2, TOA_HOOK_V6_SYN_RECV_SOCK = 3 };
  */
 static struct toa_hook toa_hooks[] = {
 	TOA_OBSERVE(inet_sock_destruct, toa_ftrace_detach),
-	TOA_OBSERVE(tcp_disconnect, toa_ftrace_detach),
-	/* Neither is exported everywhere: found at init. */
+	/* These three are not exported everywhere: found at init. */
+	[TOA_HOOK_TCP_DISCONNECT] =
+	TOA_HOOK("tcp_disconnect", NULL, toa_ftrace_detach, NULL, 0),
 	[TOA_HOOK_V4_SYN_RECV_SOCK] =
 	TOA_REDIRECT("tcp_v4_syn_recv_sock", NULL,
 		     toa_ftrace_redirect, toa_v4_syn_recv_sock),
@@ -191,14 +196,15 @@ static bool __init toa_kernel_fn(unsigned long addr, const char *name)
 }
 
 /*
- * Asks a TCP socket of @family where its syn_recv_sock is, and checks that
- * it and getname are the kernel's own.
+ * Asks a TCP socket of @family where its syn_recv_sock and disconnect are,
+ * and checks that they and getname are the kernel's own.
  */
 static int __init toa_find_syn_recv_sock(int family, int hook,
 					 const char *getname_name,
 					 unsigned long getname,
 					 struct sock *(**fn)(SYN_RECV_SOCK_PARAMS))
 {
+	unsigned long disconnect;
 	struct socket *sock;
 	int err;
 
@@ -208,10 +214,13 @@ static int __init toa_find_syn_recv_sock(int family, int hook,
 		return err;
 	err = -EBUSY;
 	*fn = inet_csk(sock->sk)->icsk_af_ops->syn_recv_sock;
+	disconnect = (unsigned long)sock->sk->sk_prot->disconnect;
 	if (toa_kernel_fn((unsigned long)*fn, toa_hooks[hook].name) &&
+	    toa_kernel_fn(disconnect, "tcp_disconnect") &&
 	    toa_kernel_fn((unsigned long)sock->ops->getname, getname_name)) {
 		if ((unsigned long)sock->ops->getname == getname) {
 			toa_hooks[hook].target = (unsigned long)*fn;
+			toa_hooks[TOA_HOOK_TCP_DISCONNECT].target = disconnect;
 			err = 0;
 		} else {
 			pr_err("%s of this kernel's TCP sockets is not the one toa was built for\n",
@@ -263,7 +272,7 @@ static void toa_hooks_unregister(int count)
 			toa_hook_unregister(&toa_hooks[count]);
 }
 
-int toa_hook_init(void)
+int __init toa_hook_init(void)
 {
 	int err, i;
 

@@ -59,7 +59,8 @@ static ssize_t kpeer_write(struct file *file, const char __user *buf,
 	if (!err) {
 		sock_set_reuseaddr(kpeer_listener->sk);
 		kpeer_listener->sk->sk_rcvtimeo = 20 * HZ;
-		err = kernel_bind(kpeer_listener, (struct sockaddr *)&sin,
+		err = kernel_bind(kpeer_listener,
+				  (struct sockaddr_unsized *)&sin,
 				  sizeof(sin));
 	}
 	if (!err)
