@@ -108,6 +108,7 @@ static void notrace toa_ftrace_destruct(unsigned long ip,
 		.flags = TOA_FTRACE_FLAGS | (flag),			\
 	},								\
 }
+
 #define TOA_OBSERVE(fn, callback) TOA_HOOK(#fn, fn, callback, NULL, 0)
 #define TOA_REDIRECT(fn, addr, callback, to) \
 	TOA_HOOK(fn, addr, callback, to, FTRACE_OPS_FL_IPMODIFY)
