@@ -4,8 +4,10 @@
 # test_install.sh: the installers' promises, on a machine that may not be able
 # to load modules: a failed run leaves the system as it was, a second run
 # changes nothing, --uninstall leaves nothing, rc.local keeps all but our line.
-# Root; builds against the headers of TOA_TEST_KERNEL (default: the first
-# /lib/modules/*/build found), which it treats as the running kernel.
+# Root. The checks of options, messages and package managers (with stand-ins)
+# need no kernel headers; the rest builds against the headers of
+# TOA_TEST_KERNEL (default: the first /lib/modules/*/build found), which it
+# treats as the running kernel, and is skipped without them.
 # Autoload files go to a scratch directory, not /etc.
 #
 #   sudo scripts/test_install.sh          # ends with "N passed, N failed"
