@@ -360,12 +360,30 @@ else
 fi
 check "no headers: nothing changed" same_as "$scratch/before"
 
+installed_pkgs() {
+	dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' | awk '$1 ~ /^.i/ { print $2 }' | sort
+}
+
+# kept_named BEFORE: the packages installed since the list BEFORE are there,
+# and the run's output named them as kept (or there are none, and it named none).
+kept_named() {
+	local added
+	added=$(installed_pkgs | comm -13 "$1" - | tr '\n' ' ')
+	if [ -n "$added" ]; then
+		has "$scratch/o" "kept the packages installed for building (${added% })"
+	elif has "$scratch/o" 'kept the packages'; then
+		return 1
+	fi
+}
+
 # Loading a module for a kernel that is not the running one fails (or the
-# machine cannot load modules at all): the run must undo everything.
+# machine cannot load modules at all): the run must undo everything but the
+# packages installed for building.
 if [ "$kver" != "$(uname -r)" ] || [ ! -e /proc/modules ]; then
 	for script in install_toa.sh compile_install_toa.sh; do
 		touch "$TOA_RC_LOCAL" && chmod +x "$TOA_RC_LOCAL"
-		snapshot >"$scratch/before"
+		snapshot nopkgs >"$scratch/before"
+		installed_pkgs >"$scratch/pkgs.before"
 		if ! run "$scratch/o" "$script" --kinds 254,253,200 &&
 			has "$scratch/o" 'error: loading toa failed\|error: the kernel refused\|error: Secure Boot' &&
 			has "$scratch/o" 'rolled back'; then
@@ -374,7 +392,9 @@ if [ "$kver" != "$(uname -r)" ] || [ ! -e /proc/modules ]; then
 			not_ok "$script: load fails, says why, rolls back"
 			cat "$scratch/o" >&2
 		fi
-		check "$script: load failure left the system as it was" same_as "$scratch/before"
+		check "$script: load failure left the system as it was" same_as "$scratch/before" nopkgs
+		check "$script: load failure kept the packages it installed, and named them" \
+			kept_named "$scratch/pkgs.before"
 		rm -f "$TOA_RC_LOCAL"
 	done
 else

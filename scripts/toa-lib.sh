@@ -648,8 +648,8 @@ toa_dkms_key_undo() {
 		toa_say "kept $(toa_dkms_key) and $(toa_dkms_cert): enroll the certificate, then run $TOA_PROG again"
 		return 0
 	fi
+	# Not /var/lib/dkms: it is the dkms package's, which stays.
 	rm -f "$(toa_dkms_key)" "$(toa_dkms_cert)"
-	rmdir /var/lib/dkms 2>/dev/null || true
 }
 
 toa_dkms_status() {
