@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # make              build toa.ko for the running kernel (or KDIR=<headers>)
 # make check        build, boot a Debian kernel under qemu, run the tests
+# make lint         checkpatch, sparse, W=1 and shellcheck; any finding fails
 # make install      install toa.ko for the running kernel, with depmod
 
 KERNELRELEASE ?= $(shell uname -r)

@@ -22,7 +22,7 @@ static bool toa_addr_usable(const struct toa_addr *a)
 	if (!a->port)
 		return false;
 	if (a->family == TOA_IPV4)
-		return a->ip4 != 0 && a->ip4 != 0xffffffff &&
+		return a->ip4 != 0 && ~a->ip4 != 0 &&
 		       (ip4[0] & 0xf0) != 0xe0;	/* 224.0.0.0/4 */
 	if (a->ip6[0] == 0xff)			/* ff00::/8 */
 		return false;

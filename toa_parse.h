@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <linux/types.h>
-typedef uint8_t u8;
-typedef uint32_t u32;
+typedef __u8 u8;
+typedef __u32 u32;
 #endif
 
 /* Fast Open's experimental option (RFC 7413) shares kind 254 with TOA. */

@@ -4,8 +4,10 @@
 # test_install.sh: the installers' promises, on a machine that may not be able
 # to load modules: a failed run leaves the system as it was, a second run
 # changes nothing, --uninstall leaves nothing, rc.local keeps all but our line.
-# Root; builds against the headers of TOA_TEST_KERNEL (default: the first
-# /lib/modules/*/build found), which it treats as the running kernel.
+# Root. The checks of options, messages and package managers (with stand-ins)
+# need no kernel headers; the rest builds against the headers of
+# TOA_TEST_KERNEL (default: the first /lib/modules/*/build found), which it
+# treats as the running kernel, and is skipped without them.
 # Autoload files go to a scratch directory, not /etc.
 #
 #   sudo scripts/test_install.sh          # ends with "N passed, N failed"
@@ -43,22 +45,14 @@ if [ -z "$kver" ]; then
 		break
 	done
 fi
-if [ -z "$kver" ]; then
-	skipped "no kernel headers under /lib/modules/*/build"
-	finish
-	exit
-fi
 
 scratch=$(mktemp -d /tmp/toa-test.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
-export TOA_KERNEL=$kver
 export TOA_RC_LOCAL=$scratch/etc/rc.local
 export TOA_MODULES_LOAD_DIR=$scratch/etc/modules-load.d
 export TOA_MODPROBE_DIR=$scratch/etc/modprobe.d
 # As on a real system, the directories are there; the files are not.
 mkdir -p "$TOA_MODULES_LOAD_DIR" "$TOA_MODPROBE_DIR"
-# A real system has modules.dep already; create it so snapshots compare.
-[ -e "/lib/modules/$kver/modules.dep" ] || depmod -a "$kver" 2>/dev/null
 
 # Names, sizes and contents of what an install may touch, with the packages;
 # "nopkgs": without the packages; "times": with modification times, without
@@ -178,7 +172,7 @@ printf '%s\n' 'S | Name | Type | Version | Arch | Repository' \
 STUB
 printf '#!/bin/sh\nexit 1\n' >"$stubs/dnf/rpm"	# nothing is installed
 # shellcheck disable=SC2016 # for the stub's shell
-printf '#!/bin/sh\n[ "$2" = list ]\n' >"$stubs/dnf/dnf"
+printf '#!/bin/sh\ncase " $* " in *" list "*) exit 0 ;; esac\nexit 1\n' >"$stubs/dnf/dnf"
 cp "$stubs/dnf/dnf" "$stubs/dnf/yum"
 cp "$stubs/dnf/yum" "$stubs/dnf/rpm" "$stubs/yum/"
 chmod +x "$stubs"/*/*
@@ -232,6 +226,130 @@ distro "Alpine (unknown)" dnf 6.6.0-0-lts 'ID=alpine' "none: " \
 	"install the headers of kernel 6.6.0-0-lts"
 unset TOA_OS_RELEASE
 
+# --- package managers: lock waits, packages kept --------------------------
+# Stand-ins for every package manager: each records its arguments (and
+# ZYPP_LOCK_TIMEOUT) in calls.log and "installs" into the list "installed";
+# apt-get update finds the lists lock held on its first $LOCKED runs.
+rec=$scratch/rec
+mkdir -p "$rec"
+cat >"$rec/pm" <<'STUB'
+#!/bin/bash
+dir=$(dirname "$0") name=$(basename "$0")
+echo "$name $*${ZYPP_LOCK_TIMEOUT:+ ZYPP_LOCK_TIMEOUT=$ZYPP_LOCK_TIMEOUT}" >>"$dir/calls.log"
+installed=$dir/installed
+touch "$installed"
+# shellcheck disable=SC2016 # dpkg-query's formats
+case "$name $*" in
+'dpkg-query '*'${Status}'*) grep -qx -- "${!#}" "$installed" && echo "install ok installed" ;;
+'dpkg-query '*) sed 's/^/ii /' "$installed" ;;
+'rpm -qa '*) cat "$installed" ;;
+'rpm '*) grep -qx -- "${!#}" "$installed" ;;
+'apt-cache '*) echo "  Candidate: 1.0" ;;
+'apt-get '*' update'*)
+	if [ "$(grep -c '^apt-get .* update' "$dir/calls.log")" -le "${LOCKED:-0}" ]; then
+		echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 1 (apt-get)" >&2
+		exit 100
+	fi
+	;;
+*' install '*)
+	while [ "$1" != install ]; do shift; done
+	for p in "${@:2}"; do
+		case $p in -*) ;; *) echo "$p" >>"$installed" ;; esac
+	done
+	sort -o "$installed" "$installed"
+	;;
+esac
+STUB
+chmod +x "$rec/pm"
+for p in apt-get apt-cache dpkg-query dnf yum zypper rpm; do
+	ln -s pm "$rec/$p"
+done
+
+# pm_run PM [LOCKED]: with the stand-in PM, update, ask for dkms, install gcc
+# and make, and then a later step fails; the output goes to $scratch/o.
+pm_run() {
+	rm -f "$rec/calls.log" "$rec/installed"
+	# shellcheck disable=SC2016
+	LOCKED=${2:-0} bash -c '
+		set -eu
+		. "$1"
+		PATH=$2:$PATH TOA_PM=$3 TOA_LOCK_POLL=0
+		toa_begin
+		toa_pm_update
+		toa_pkg_available dkms || true
+		toa_pkg_install gcc make
+		toa_die "a later step failed"' _ "$here/toa-lib.sh" "$rec" "$1" >"$scratch/o" 2>&1
+}
+
+# pm_waits PM OPTION: every call of PM carried OPTION, an install among them.
+pm_waits() {
+	local calls
+	calls=$(grep "^${1/#apt/apt-get} " "$rec/calls.log")
+	grep -q ' install ' <<<"$calls" && ! grep -v -- "$2" <<<"$calls" >&2
+}
+
+# pm_kept: the failed run removed no package, and named the ones it kept.
+pm_kept() {
+	! grep -E ' (remove|purge|erase|autoremove) ' "$rec/calls.log" &&
+		[ "$(cat "$rec/installed")" = "$(printf 'gcc\nmake')" ] &&
+		has "$scratch/o" 'kept the packages installed for building (gcc make)'
+}
+
+for pm in apt dnf yum zypper; do
+	case $pm in
+	apt) opt='-o DPkg::Lock::Timeout=600' ;;
+	dnf | yum) opt='--setopt=exit_on_lock=False' ;;
+	zypper) opt='ZYPP_LOCK_TIMEOUT=600' ;;
+	esac
+	if pm_run "$pm"; then
+		not_ok "$pm: the run did not fail"
+		cat "$scratch/o" >&2
+		continue
+	fi
+	check "$pm: every call waits for the lock ($opt)" pm_waits "$pm" "$opt"
+	check "$pm: a failed install keeps the packages installed for building, names them" pm_kept
+done
+if ! pm_run apt 2 && [ "$(grep -c '^apt-get .* update' "$rec/calls.log")" = 3 ] &&
+	! has "$scratch/o" 'apt-get update failed' && has "$scratch/o" "holds apt's lock"; then
+	ok "apt: update waits for the lists lock (held for two runs), says so"
+else
+	not_ok "apt: update waits for the lists lock (held for two runs), says so"
+	cat "$scratch/o" "$rec/calls.log" >&2
+fi
+
+# os-release is read once: from a pipe, a second read would wait forever.
+mkfifo "$scratch/os-release.fifo"
+# shellcheck disable=SC2016 # for the writer's shell
+timeout 30 sh -c 'printf "%s\n" ID=ubuntu ID_LIKE=debian "PRETTY_NAME=\"Ubuntu 22.04.4 LTS\"" \
+	>"$1"' _ "$scratch/os-release.fifo" &
+# shellcheck disable=SC2016
+TOA_OS_RELEASE=$scratch/os-release.fifo timeout 30 bash -c '
+	set -eu
+	. "$1"
+	PATH=$2:$PATH
+	toa_dkms_conf() { :; }	# not this host'"'"'s DKMS configuration
+	toa_detect_distro
+	echo "$TOA_PM|$TOA_DISTRO|$(toa_dkms_key)|$(toa_dkms_cert)"' _ "$here/toa-lib.sh" "$rec" \
+	>"$scratch/o" 2>&1 || true
+wait
+if [ "$(cat "$scratch/o")" = \
+	"apt|Ubuntu 22.04.4 LTS|/var/lib/shim-signed/mok/MOK.priv|/var/lib/shim-signed/mok/MOK.der" ]; then
+	ok "os-release read once: distribution, package manager, Ubuntu's DKMS key"
+else
+	not_ok "os-release read once: distribution, package manager, Ubuntu's DKMS key"
+	cat "$scratch/o" >&2
+fi
+
+# --- from here on: builds against kernel headers ---------------------------
+if [ -z "$kver" ]; then
+	skipped "the rest: no kernel headers under /lib/modules/*/build"
+	finish
+	exit
+fi
+export TOA_KERNEL=$kver
+# A real system has modules.dep already; create it so snapshots compare.
+[ -e "/lib/modules/$kver/modules.dep" ] || depmod -a "$kver" 2>/dev/null
+
 # --- failures roll back -------------------------------------------------
 snapshot >"$scratch/before"
 if ! TOA_KERNEL=0.0.0-toa-test run "$scratch/o" install_toa.sh &&
@@ -242,12 +360,30 @@ else
 fi
 check "no headers: nothing changed" same_as "$scratch/before"
 
+installed_pkgs() {
+	dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' | awk '$1 ~ /^.i/ { print $2 }' | sort
+}
+
+# kept_named BEFORE: the packages installed since the list BEFORE are there,
+# and the run's output named them as kept (or there are none, and it named none).
+kept_named() {
+	local added
+	added=$(installed_pkgs | comm -13 "$1" - | tr '\n' ' ')
+	if [ -n "$added" ]; then
+		has "$scratch/o" "kept the packages installed for building (${added% })"
+	elif has "$scratch/o" 'kept the packages'; then
+		return 1
+	fi
+}
+
 # Loading a module for a kernel that is not the running one fails (or the
-# machine cannot load modules at all): the run must undo everything.
+# machine cannot load modules at all): the run must undo everything but the
+# packages installed for building.
 if [ "$kver" != "$(uname -r)" ] || [ ! -e /proc/modules ]; then
 	for script in install_toa.sh compile_install_toa.sh; do
 		touch "$TOA_RC_LOCAL" && chmod +x "$TOA_RC_LOCAL"
-		snapshot >"$scratch/before"
+		snapshot nopkgs >"$scratch/before"
+		installed_pkgs >"$scratch/pkgs.before"
 		if ! run "$scratch/o" "$script" --kinds 254,253,200 &&
 			has "$scratch/o" 'error: loading toa failed\|error: the kernel refused\|error: Secure Boot' &&
 			has "$scratch/o" 'rolled back'; then
@@ -256,7 +392,9 @@ if [ "$kver" != "$(uname -r)" ] || [ ! -e /proc/modules ]; then
 			not_ok "$script: load fails, says why, rolls back"
 			cat "$scratch/o" >&2
 		fi
-		check "$script: load failure left the system as it was" same_as "$scratch/before"
+		check "$script: load failure left the system as it was" same_as "$scratch/before" nopkgs
+		check "$script: load failure kept the packages it installed, and named them" \
+			kept_named "$scratch/pkgs.before"
 		rm -f "$TOA_RC_LOCAL"
 	done
 else

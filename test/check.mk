@@ -3,6 +3,7 @@
 #   make check-matrix              the same on every supported kernel, then the installer
 #                                  on a booted Debian (make check-install); what CI runs
 #   make vm-shell [SUITE=bookworm] a shell in the test VM, for debugging
+#   make lint                      checkpatch, sparse, W=1 and shellcheck (no VM): any finding fails
 
 TOA_TEST := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 SUITE ?= bookworm
@@ -26,5 +27,8 @@ vm-shell:
 	kver=$$($(TOA_TEST)/qemu/kernel.sh $(SUITE) | tail -n1) && \
 		$(TOA_TEST)/qemu/run.sh -k "$$kver"
 
-.PHONY: check check-matrix test-kmod vm-shell
+lint:
+	$(TOA_TEST)/lint.sh
+
+.PHONY: check check-matrix test-kmod vm-shell lint
 .DEFAULT_GOAL := $(toa_default_goal)

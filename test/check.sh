@@ -13,7 +13,7 @@ timeout=${TOA_TIMEOUT:-900}
 # What the rig and the guest's tests need on the host (the host root is the guest's root).
 host_packages=(bison busybox-static bpftool clang cpio debootstrap ethtool flex gcc iproute2 kmod
 	libbpf-dev libc6-dev libelf-dev linux-source-6.1 llvm make nftables openssl qemu-system-x86
-	tcpdump xz-utils zstd)
+	shellcheck sparse tcpdump xz-utils zstd)
 # toa's records get their own slab caches, red zones and checks (SLUB does not poison
 # SLAB_TYPESAFE_BY_RCU caches).
 guest_kargs='slab_nomerge slub_debug=FZPU,toa_sock4,toa_sock6'
@@ -61,23 +61,15 @@ install_host_packages() {
 	[ ${#missing[@]} -eq 0 ] && return
 	echo "# installing ${missing[*]}"
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq > "$work/host.log" 2>&1 &&
-		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+			--no-install-recommends \
 			"${missing[@]}" >> "$work/host.log" 2>&1
 }
 
 # kselftest_harness.h and kselftest.h, from Debian's kernel source tarball, once.
 fetch_kselftest_headers() {
-	local tmp
-	[ -f "$cache/ksft/kselftest_harness.h" ] && return
-	mkdir -p "$cache"
-	tmp=$(mktemp -d "$cache/ksft.XXXXXX")
-	if ! tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$tmp" --strip-components=4 --wildcards \
-		'*/tools/testing/selftests/kselftest_harness.h' '*/tools/testing/selftests/kselftest.h'; then
-		rm -rf "$tmp"
-		return 1
-	fi
-	rm -rf "$cache/ksft"
-	mv "$tmp" "$cache/ksft"
+	"$repo/test/linux-source.sh" ksft tools/testing/selftests/kselftest_harness.h \
+		tools/testing/selftests/kselftest.h
 }
 
 build_test_programs() {
@@ -246,6 +238,9 @@ main() {
 		check_tap host-parser "host: option parser" make -C "$repo/test/unit" test
 		check_tap host-fuzzing "host: fuzzing" make -C "$repo/test/unit" fuzz-ci
 		check_tap host-installers "host: installers" "$repo/scripts/test_install.sh"
+		# W=1 is left to check_suite, which builds every suite with it.
+		check_tap lint "host: lint" "$repo/test/lint.sh" --no-w1
+		grep -a '^# ' "$work/lint.log"	# the findings, FILE:LINE: message
 		if "$repo/test/noipv6.sh" "$work/noipv6" > "$work/noipv6.log" 2>&1; then
 			pass "host: toa.ko for a kernel without IPv6"
 		else

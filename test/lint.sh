@@ -1,0 +1,101 @@
+#!/bin/bash
+# usage: test/lint.sh [--no-w1]                                      (make lint)
+# The lint gate: checkpatch --strict --no-tree on the module's sources; sparse (C=2, endian checks)
+# and W=1, in one build of toa.ko against bookworm's headers; shellcheck on every shell script.
+# Prints TAP, one result per tool, each finding under it as "# FILE:LINE: message"; any finding
+# fails. --no-w1 leaves W=1 out: test/check.sh builds every suite with W=1 itself.
+set -u
+
+repo=$(realpath "$(dirname "$0")/..")
+work=${TOA_WORK:-/tmp/toa-check}/lint
+suite=bookworm
+w1=W=1
+[ "${1:-}" != --no-w1 ] || w1=
+
+count=0 failed=0
+
+# result NAME FINDINGS: ok if FINDINGS (one a line) is empty.
+result() {
+	count=$((count + 1))
+	if [ -z "$2" ]; then
+		echo "ok $count - $1"
+	else
+		failed=$((failed + 1))
+		echo "not ok $count - $1"
+		printf '%s\n' "$2" | sed 's/^/# /'
+	fi
+}
+
+# The module's sources (not the user-space C of test/ and bench/, which is not kernel style).
+module_sources() {
+	(cd "$repo" && ls toa_*.c toa*.h compat.h)
+}
+
+lint_checkpatch() {
+	local dir files out
+	mapfile -t files < <(module_sources)
+	if ! dir=$("$repo/test/linux-source.sh" checkpatch scripts/checkpatch.pl \
+		scripts/spelling.txt scripts/const_structs.checkpatch 2>&1); then
+		result "checkpatch: from linux-source-6.1" "$dir"
+		return
+	fi
+	# One line per finding: FILE:LINE: LEVEL: message. Perl's own errors show as they are.
+	out=$(cd "$repo" && perl "$dir/checkpatch.pl" --strict --no-tree --terse --showfile \
+		--no-summary --no-color -f "${files[@]}" 2>&1) ||
+		[ -n "$out" ] || out="checkpatch.pl failed without a message"
+	result "checkpatch --strict --no-tree: ${#files[@]} files" "$out"
+}
+
+# sparse's findings carry its -fdiagnostic-prefix ("FILE:LINE:COL: sparse: warning: ..."), the
+# compiler's do not. Paths are made relative to the tree.
+lint_build() {
+	local out=$work/build log=$work/build.log status findings
+	command -v sparse > /dev/null ||
+		{ result "sparse" "sparse is not installed: apt-get install sparse"; return; }
+	mkdir -p "$work"
+	"$repo/test/qemu/build.sh" "$suite" "$repo" "$out" $w1 C=2 \
+		"CF=-D__CHECK_ENDIAN__ -fdiagnostic-prefix" > "$log" 2>&1
+	status=$?
+	findings=$(grep -a ': sparse: ' "$log" | sed "s|^$out/||")
+	[ $status -eq 0 ] || findings+=${findings:+$'\n'}"the build failed: see $log"
+	result "sparse C=2 ($suite)" "$findings"
+	[ -n "$w1" ] || return 0
+	findings=$(grep -a -E ': (warning|error):' "$log" | grep -av ': sparse: ' | sed "s|^$out/||")
+	[ $status -eq 0 ] || findings+=${findings:+$'\n'}"the build failed: see $log"
+	result "W=1 build ($suite): no warnings" "$findings"
+}
+
+# Every *.sh, and every file whose first line runs a shell.
+shell_scripts() {
+	local f first
+	cd "$repo" || return
+	find . -path ./.git -prune -o -path ./test/out -prune -o -path ./bench/out -prune -o \
+		-type f -print | sed 's|^\./||' | sort | while IFS= read -r f; do
+		case $f in
+		*.sh) echo "$f" ;;
+		*)
+			IFS= read -r first < "$f" 2> /dev/null
+			[[ ${first:-} =~ ^#!.*[/\ ](ba|da)?sh([[:space:]]|$) ]] && echo "$f"
+			;;
+		esac
+		first=
+	done
+}
+
+lint_shellcheck() {
+	local files out
+	command -v shellcheck > /dev/null ||
+		{ result "shellcheck" "shellcheck is not installed: apt-get install shellcheck"; return; }
+	mapfile -t files < <(shell_scripts)
+	# -x: follow the files a script sources (their paths are relative to the tree).
+	out=$(cd "$repo" && shellcheck -x -f gcc "${files[@]}" 2>&1) ||
+		[ -n "$out" ] || out="shellcheck failed without a message"
+	result "shellcheck: ${#files[@]} scripts" "$out"
+}
+
+echo "TAP version 13"
+lint_checkpatch
+lint_build
+lint_shellcheck
+echo "1..$count"
+[ $failed -eq 0 ]
