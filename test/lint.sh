@@ -26,9 +26,9 @@ result() {
 	fi
 }
 
-# The module's sources (not the user-space C of test/ and bench/, which is not kernel style).
+# The kernel code: the module and the tests' module (not the user-space C of test/ and bench/).
 module_sources() {
-	(cd "$repo" && ls toa_*.c toa*.h compat.h)
+	(cd "$repo" && ls toa_*.c toa*.h compat.h test/kmod/*.c)
 }
 
 lint_checkpatch() {
