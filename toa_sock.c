@@ -157,10 +157,12 @@ int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 		toa_stat_inc(TOA_STAT_GETNAME_TOA_MISMATCH);
 		/*
 		 * An IPv6 client behind an IPv4 listener: user space gets a
-		 * sockaddr_in6, as the guide's sample server expects. In-kernel
+		 * sockaddr_in6, as the guide's sample server expects, unless
+		 * ipv6_on_ipv4=proxy asks for the kernel's own answer. In-kernel
 		 * callers (no file) may have room for a sockaddr_in only.
 		 */
-		if (!sock->file)
+		if (!sock->file ||
+		    READ_ONCE(toa_ipv6_on_ipv4) == TOA_IPV6_ON_IPV4_PROXY)
 			return 0;
 	} else {
 		toa_stat_inc(TOA_STAT_GETNAME_TOA_OK);
