@@ -34,53 +34,13 @@ if [ "$(id -u)" -ne 0 ]; then
 	finish
 	exit
 fi
-kver=${TOA_TEST_KERNEL:-}
-if [ -z "$kver" ]; then
-	for d in /lib/modules/*/build/Makefile; do
-		[ -e "$d" ] || continue
-		kver=${d#/lib/modules/}
-		kver=${kver%%/*}
-		break
-	done
-fi
-if [ -z "$kver" ]; then
-	skipped "no kernel headers under /lib/modules/*/build"
-	finish
-	exit
-fi
-
 scratch=$(mktemp -d /tmp/toa-test.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
-export TOA_KERNEL=$kver
 export TOA_RC_LOCAL=$scratch/etc/rc.local
 export TOA_MODULES_LOAD_DIR=$scratch/etc/modules-load.d
 export TOA_MODPROBE_DIR=$scratch/etc/modprobe.d
 # As on a real system, the directories are there; the files are not.
 mkdir -p "$TOA_MODULES_LOAD_DIR" "$TOA_MODPROBE_DIR"
-# A real system has modules.dep already; create it so snapshots compare.
-[ -e "/lib/modules/$kver/modules.dep" ] || depmod -a "$kver" 2>/dev/null
-
-# Names, sizes and contents of what an install may touch, with the packages;
-# "nopkgs": without the packages; "times": with modification times, without
-# the packages.
-snapshot() {
-	local fmt='%p %s\n'
-	[ "${1:-}" != times ] || fmt='%p %s %T@\n'
-	{
-		find "/lib/modules/$kver" /usr/src /var/lib/dkms/toa /var/lib/toa "$scratch/etc" \
-			-maxdepth 6 -path '/usr/src/linux-*' -prune -o \
-			-printf "$fmt" 2>/dev/null || true
-		find "/lib/modules/$kver" -maxdepth 1 -name 'modules.*' ! -name '*.bin' \
-			-type f -exec md5sum {} + 2>/dev/null || true
-		[ -n "${1:-}" ] ||
-			dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' 2>/dev/null || true
-	} | sort
-}
-
-same_as() { # same_as FILE [nopkgs]
-	snapshot "${2:-}" >"$scratch/now"
-	diff "$1" "$scratch/now" >&2
-}
 
 run() { # run LOG SCRIPT ARGS...: the script's exit code, output in LOG
 	local log=$1 rc=0
@@ -122,6 +82,89 @@ if command -v runuser >/dev/null 2>&1; then
 		not_ok "refuses to run as non-root"
 	fi
 fi
+
+# --- --ipv6-on-ipv4, and the note for servers that drop IPv6 clients ----
+expect "--ipv6-on-ipv4 bogus refused" fail '--ipv6-on-ipv4 bogus: not a choice' \
+	install_toa.sh --ipv6-on-ipv4 bogus
+expect "--help names --ipv6-on-ipv4" ok '--ipv6-on-ipv4 MODE' install_toa.sh --help
+
+# lib SCRIPT...: runs SCRIPT with toa-lib.sh sourced, output in $scratch/o.
+lib() {
+	# shellcheck disable=SC2016
+	bash -c '. "$1"; eval "$2"' _ "$here/toa-lib.sh" "$1" >"$scratch/o" 2>&1
+}
+# The modprobe.d line, as the autoload step writes it.
+autoload_conf() { # autoload_conf ARGS...
+	lib "toa_parse_args $*; TOA_TMP=$scratch; toa_systemd() { return 1; }
+		toa_rc_local_in_use() { return 1; }; toa_autoload" &&
+		tail -n 1 "$TOA_MODPROBE_DIR/toa.conf" 2>/dev/null
+	rm -f "$TOA_MODPROBE_DIR/toa.conf"
+}
+check "--ipv6-on-ipv4 proxy: written to modprobe.d" \
+	test "$(autoload_conf --ipv6-on-ipv4 proxy)" = 'options toa ipv6_on_ipv4=proxy'
+check "--kinds and --ipv6-on-ipv4: one modprobe.d line" \
+	test "$(autoload_conf --kinds 254,200 --ipv6-on-ipv4=sockaddr_in6)" = \
+	'options toa kinds=254,200 ipv6_on_ipv4=sockaddr_in6'
+
+# A stand-in nginx; the real one (if any) is in /usr/sbin, left out of PATH.
+mkdir -p "$scratch/servers"
+printf '#!/bin/sh\nexit 0\n' >"$scratch/servers/nginx"
+chmod +x "$scratch/servers/nginx"
+note() { # note PATH ARGS...: what the install's last step says
+	lib "PATH=$1; toa_parse_args ${*:2}; toa_ipv6_on_ipv4_note"
+}
+if note "$scratch/servers:/usr/bin:/bin" && [ "$(grep -c 'note: nginx is installed' "$scratch/o")" = 1 ] &&
+	has "$scratch/o" "'listen \[::\]:80 ipv6only=off;'" && has "$scratch/o" '--ipv6-on-ipv4 proxy'; then
+	ok "nginx installed: the note, once, with both ways out"
+else
+	not_ok "nginx installed: the note, once, with both ways out"
+	cat "$scratch/o" >&2
+fi
+note "$scratch/servers:/usr/bin:/bin" --ipv6-on-ipv4 proxy
+check "nginx installed, --ipv6-on-ipv4 proxy: no note" test ! -s "$scratch/o"
+note /usr/bin:/bin
+check "no nginx: no note" test ! -s "$scratch/o"
+
+kver=${TOA_TEST_KERNEL:-}
+if [ -z "$kver" ]; then
+	for d in /lib/modules/*/build/Makefile; do
+		[ -e "$d" ] || continue
+		kver=${d#/lib/modules/}
+		kver=${kver%%/*}
+		break
+	done
+fi
+if [ -z "$kver" ]; then
+	skipped "no kernel headers under /lib/modules/*/build"
+	finish
+	exit
+fi
+
+export TOA_KERNEL=$kver
+# A real system has modules.dep already; create it so snapshots compare.
+[ -e "/lib/modules/$kver/modules.dep" ] || depmod -a "$kver" 2>/dev/null
+
+# Names, sizes and contents of what an install may touch, with the packages;
+# "nopkgs": without the packages; "times": with modification times, without
+# the packages.
+snapshot() {
+	local fmt='%p %s\n'
+	[ "${1:-}" != times ] || fmt='%p %s %T@\n'
+	{
+		find "/lib/modules/$kver" /usr/src /var/lib/dkms/toa /var/lib/toa "$scratch/etc" \
+			-maxdepth 6 -path '/usr/src/linux-*' -prune -o \
+			-printf "$fmt" 2>/dev/null || true
+		find "/lib/modules/$kver" -maxdepth 1 -name 'modules.*' ! -name '*.bin' \
+			-type f -exec md5sum {} + 2>/dev/null || true
+		[ -n "${1:-}" ] ||
+			dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' 2>/dev/null || true
+	} | sort
+}
+
+same_as() { # same_as FILE [nopkgs]
+	snapshot "${2:-}" >"$scratch/now"
+	diff "$1" "$scratch/now" >&2
+}
 
 # --- what a refused load says ------------------------------------------
 # diagnose NAME PATTERN SECURE-BOOT(0|1) MODPROBE-OUTPUT
@@ -371,6 +414,8 @@ check "make install: depmod lists it" \
 	grep -q '^kernel/net/netfilter/ipvs/toa.ko:' "$scratch/staging/lib/modules/$kver/modules.dep"
 check "modinfo toa: the kinds parameter documented" \
 	bash -c "modinfo -F parm '$staged/toa.ko' | grep -q '^kinds:TCP option kinds'"
+check "modinfo toa: the ipv6_on_ipv4 parameter documented" \
+	bash -c "modinfo -F parm '$staged/toa.ko' | grep -q '^ipv6_on_ipv4:What accept() and getpeername() on an IPv4 socket return for an IPv6 client: sockaddr_in6 (default.*or proxy'"
 if make_toa uninstall && [ ! -e "$staged/toa.ko" ]; then
 	ok "make uninstall: toa.ko removed"
 else
