@@ -141,6 +141,11 @@ FIXTURE_VARIANT_ADD(sample_server, v6_listener_v4_client) {
 		  "connect 192.0.2.7 successful" },
 };
 
+FIXTURE_VARIANT_ADD(sample_server, dual_stack_listener_v6_client) {
+	.program = "guide_server_v6", .connect_ip = SRV4, .toa_ip = TOA_IP6,
+	.says = { "accept 2001:db8::7 : 4660 successful" },
+};
+
 FIXTURE_VARIANT_ADD(sample_server, v6_listener_v6_client) {
 	.program = "guide_server_v6", .connect_ip = SRV6, .toa_ip = TOA_IP6,
 	.says = { "accept 2001:db8::7 : 4660 successful" },
@@ -207,6 +212,11 @@ FIXTURE_VARIANT_ADD(http_server, v4_origin_v6_client_truncated) {
 FIXTURE_VARIANT_ADD(http_server, v4_origin_v6_client_proxy) {
 	.connect_ip = SRV4, .toa_ip = TOA_IP6, .ipv6_on_ipv4 = "proxy",
 	.logs = CLI4 " - - [",
+};
+
+FIXTURE_VARIANT_ADD(http_server, dual_stack_origin_v4_client) {
+	.bind = "::", .connect_ip = SRV4, .toa_ip = TOA_IP4,
+	.logs = "::ffff:192.0.2.7 - - [",
 };
 
 FIXTURE_VARIANT_ADD(http_server, dual_stack_origin_v6_client) {
@@ -283,6 +293,11 @@ FIXTURE_VARIANT_ADD(nginx, v4_listener_v4_toa) {
 FIXTURE_VARIANT_ADD(nginx, v6_listener_v6_toa) {
 	.listen = "[::]:80", .connect_ip = SRV6, .toa_ip = TOA_IP6,
 	.logs = "2001:db8::7 4660",
+};
+
+FIXTURE_VARIANT_ADD(nginx, dual_stack_listener_v4_toa) {
+	.listen = "[::]:80 ipv6only=off", .connect_ip = SRV4, .toa_ip = TOA_IP4,
+	.logs = "::ffff:192.0.2.7 4660",
 };
 
 FIXTURE_VARIANT_ADD(nginx, dual_stack_listener_v6_toa) {
