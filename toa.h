@@ -37,6 +37,14 @@ static inline void toa_stat_inc(enum toa_stat stat)
 
 extern struct toa_kinds toa_kinds;
 
+/* What an IPv4 socket returns for an IPv6 client: the ipv6_on_ipv4 parameter. */
+enum toa_ipv6_on_ipv4_mode {
+	TOA_IPV6_ON_IPV4_SOCKADDR_IN6,
+	TOA_IPV6_ON_IPV4_PROXY,
+};
+
+extern int toa_ipv6_on_ipv4;
+
 int toa_stats_init(void);
 void toa_stats_uninit(void);
 

@@ -18,6 +18,44 @@ MODULE_PARM_DESC(kinds,
 
 struct toa_kinds toa_kinds __read_mostly;
 
+static const char * const toa_ipv6_on_ipv4_names[] = {
+	[TOA_IPV6_ON_IPV4_SOCKADDR_IN6] = "sockaddr_in6",
+	[TOA_IPV6_ON_IPV4_PROXY] = "proxy",
+};
+
+int toa_ipv6_on_ipv4 __read_mostly = TOA_IPV6_ON_IPV4_SOCKADDR_IN6;
+
+/* A value that is not a name is refused and changes nothing. */
+static int toa_ipv6_on_ipv4_set(const char *val, const struct kernel_param *kp)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(toa_ipv6_on_ipv4_names); i++) {
+		if (sysfs_streq(val, toa_ipv6_on_ipv4_names[i])) {
+			WRITE_ONCE(*(int *)kp->arg, i);
+			return 0;
+		}
+	}
+	pr_err("ipv6_on_ipv4=%.*s: not a choice; give sockaddr_in6 or proxy\n",
+	       (int)strcspn(val, "\n"), val);
+	return -EINVAL;
+}
+
+static int toa_ipv6_on_ipv4_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%s\n",
+			  toa_ipv6_on_ipv4_names[READ_ONCE(*(int *)kp->arg)]);
+}
+
+static const struct kernel_param_ops toa_ipv6_on_ipv4_ops = {
+	.set = toa_ipv6_on_ipv4_set,
+	.get = toa_ipv6_on_ipv4_get,
+};
+
+module_param_cb(ipv6_on_ipv4, &toa_ipv6_on_ipv4_ops, &toa_ipv6_on_ipv4, 0644);
+MODULE_PARM_DESC(ipv6_on_ipv4,
+		 "What accept() and getpeername() on an IPv4 socket return for an IPv6 client: sockaddr_in6 (default; a server that sizes an IPv4 listener's addresses for IPv4, such as nginx's listen 80, drops the client) or proxy (the proxy's address, as without toa; the client through getsockopt(IPPROTO_IP, 4096)); writable in /sys/module/toa/parameters");
+
 /* Kinds TCP itself uses (RFC 9293 registry) would hide real options. */
 static bool toa_kind_usable(int kind)
 {

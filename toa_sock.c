@@ -194,12 +194,18 @@ int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	}
 
 	/*
-	 * An IPv6 client behind an IPv4 listener gets a sockaddr_in6, as the
-	 * guide's sample server expects: the family the caller reads is not
-	 * the one stored.
+	 * An IPv6 client behind an IPv4 listener: the family the caller reads
+	 * is not the one stored. It gets a sockaddr_in6, as the guide's sample
+	 * server expects, unless ipv6_on_ipv4=proxy asks for the kernel's own
+	 * answer.
 	 */
-	toa_stat_inc(sk->sk_family == AF_INET ? TOA_STAT_GETNAME_TOA_MISMATCH :
-						TOA_STAT_GETNAME_TOA_OK);
+	if (sk->sk_family == AF_INET) {
+		toa_stat_inc(TOA_STAT_GETNAME_TOA_MISMATCH);
+		if (READ_ONCE(toa_ipv6_on_ipv4) == TOA_IPV6_ON_IPV4_PROXY)
+			return 0;
+	} else {
+		toa_stat_inc(TOA_STAT_GETNAME_TOA_OK);
+	}
 	sin6 = (struct sockaddr_in6 *)uaddr;
 	sin6->sin6_family = AF_INET6;
 	sin6->sin6_port = addr.port;

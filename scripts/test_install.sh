@@ -117,6 +117,48 @@ if command -v runuser >/dev/null 2>&1; then
 	fi
 fi
 
+# --- --ipv6-on-ipv4, and the note for servers that drop IPv6 clients ----
+expect "--ipv6-on-ipv4 bogus refused" fail '--ipv6-on-ipv4 bogus: not a choice' \
+	install_toa.sh --ipv6-on-ipv4 bogus
+expect "--help names --ipv6-on-ipv4" ok '--ipv6-on-ipv4 MODE' install_toa.sh --help
+
+# lib SCRIPT...: runs SCRIPT with toa-lib.sh sourced, output in $scratch/o.
+lib() {
+	# shellcheck disable=SC2016
+	bash -c '. "$1"; eval "$2"' _ "$here/toa-lib.sh" "$1" >"$scratch/o" 2>&1
+}
+# The modprobe.d line, as the autoload step writes it.
+autoload_conf() { # autoload_conf ARGS...
+	lib "toa_parse_args $*; TOA_TMP=$scratch; toa_systemd() { return 1; }
+		toa_rc_local_in_use() { return 1; }; toa_autoload" &&
+		tail -n 1 "$TOA_MODPROBE_DIR/toa.conf" 2>/dev/null
+	rm -f "$TOA_MODPROBE_DIR/toa.conf"
+}
+check "--ipv6-on-ipv4 proxy: written to modprobe.d" \
+	test "$(autoload_conf --ipv6-on-ipv4 proxy)" = 'options toa ipv6_on_ipv4=proxy'
+check "--kinds and --ipv6-on-ipv4: one modprobe.d line" \
+	test "$(autoload_conf --kinds 254,200 --ipv6-on-ipv4=sockaddr_in6)" = \
+	'options toa kinds=254,200 ipv6_on_ipv4=sockaddr_in6'
+
+# A stand-in nginx; the real one (if any) is in /usr/sbin, left out of PATH.
+mkdir -p "$scratch/servers"
+printf '#!/bin/sh\nexit 0\n' >"$scratch/servers/nginx"
+chmod +x "$scratch/servers/nginx"
+note() { # note PATH ARGS...: what the install's last step says
+	lib "PATH=$1; toa_parse_args ${*:2}; toa_ipv6_on_ipv4_note"
+}
+if note "$scratch/servers:/usr/bin:/bin" && [ "$(grep -c 'note: nginx is installed' "$scratch/o")" = 1 ] &&
+	has "$scratch/o" "'listen \[::\]:80 ipv6only=off;'" && has "$scratch/o" '--ipv6-on-ipv4 proxy'; then
+	ok "nginx installed: the note, once, with both ways out"
+else
+	not_ok "nginx installed: the note, once, with both ways out"
+	cat "$scratch/o" >&2
+fi
+note "$scratch/servers:/usr/bin:/bin" --ipv6-on-ipv4 proxy
+check "nginx installed, --ipv6-on-ipv4 proxy: no note" test ! -s "$scratch/o"
+note /usr/bin:/bin
+check "no nginx: no note" test ! -s "$scratch/o"
+
 # --- what a refused load says ------------------------------------------
 # diagnose NAME PATTERN SECURE-BOOT(0|1) MODPROBE-OUTPUT
 diagnose() {
@@ -509,6 +551,8 @@ check "make install: depmod lists it" \
 	grep -q '^kernel/net/netfilter/ipvs/toa.ko:' "$scratch/staging/lib/modules/$kver/modules.dep"
 check "modinfo toa: the kinds parameter documented" \
 	bash -c "modinfo -F parm '$staged/toa.ko' | grep -q '^kinds:TCP option kinds'"
+check "modinfo toa: the ipv6_on_ipv4 parameter documented" \
+	bash -c "modinfo -F parm '$staged/toa.ko' | grep -q '^ipv6_on_ipv4:What accept() and getpeername() on an IPv4 socket return for an IPv6 client: sockaddr_in6 (default.*or proxy'"
 if make_toa uninstall && [ ! -e "$staged/toa.ko" ]; then
 	ok "make uninstall: toa.ko removed"
 else

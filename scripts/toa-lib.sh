@@ -41,6 +41,7 @@ TOA_PROG=${TOA_PROG:-toa}
 TOA_MODE=${TOA_MODE:-file}	# dkms or file (set by the calling script)
 TOA_SRC=
 TOA_KINDS=
+TOA_IPV6_ON_IPV4=
 TOA_AUTOLOAD=1
 TOA_LOAD=1
 TOA_UNINSTALL=0
@@ -141,6 +142,11 @@ Run as root. Nothing is asked; on failure everything this run did is undone.
 Options:
   --kinds LIST    TCP option kinds carrying the client address, e.g. 254,253,200
                   (module default 254,253; 200: Tencent CLB hybrid cloud, original LVS)
+  --ipv6-on-ipv4 MODE
+                  what an IPv4-only listener gets for an IPv6 client: sockaddr_in6
+                  (module default: the client's IPv6 address) or proxy (the proxy's
+                  address; for servers such as nginx's listen 80, which drop a
+                  sockaddr_in6)
   --no-autoload   do not load toa at boot
   --no-load       install only, do not load now (image builds, chroots)
 EOF
@@ -166,12 +172,12 @@ toa_parse_args() {
 				toa_die "unknown option $1" "see $TOA_PROG --help"
 			TOA_MODE='file'
 			;;
-		--kinds | --source)
+		--kinds | --ipv6-on-ipv4 | --source)
 			[ $# -ge 2 ] || toa_die "$1 needs a value" "see $TOA_PROG --help"
 			toa_set_opt "$1" "$2"
 			shift
 			;;
-		--kinds=* | --source=*) toa_set_opt "${1%%=*}" "${1#*=}" ;;
+		--kinds=* | --ipv6-on-ipv4=* | --source=*) toa_set_opt "${1%%=*}" "${1#*=}" ;;
 		-h | --help)
 			toa_usage
 			exit 0
@@ -186,6 +192,7 @@ toa_parse_args() {
 toa_set_opt() {
 	case $1 in
 	--kinds) TOA_KINDS=$2 ;;
+	--ipv6-on-ipv4) TOA_IPV6_ON_IPV4=$2 ;;
 	--source) TOA_SRC=$2 ;;
 	esac
 }
@@ -208,6 +215,22 @@ toa_check_kinds() {
 		fi
 	done
 	[ "$n" -le 16 ] || toa_die "--kinds: at most 16 kinds, got $n"
+}
+
+toa_check_ipv6_on_ipv4() {
+	case $TOA_IPV6_ON_IPV4 in
+	'' | sockaddr_in6 | proxy) ;;
+	*)
+		toa_die "--ipv6-on-ipv4 $TOA_IPV6_ON_IPV4: not a choice" \
+			"sockaddr_in6 (the default): an IPv4-only listener gets an IPv6 client's own address, as a sockaddr_in6" \
+			"proxy: it gets the proxy's address, as without toa (for servers such as nginx's 'listen 80;')"
+		;;
+	esac
+}
+
+# The module's parameters this run sets, as modprobe takes them.
+toa_params() {
+	echo ${TOA_KINDS:+"kinds=$TOA_KINDS"} ${TOA_IPV6_ON_IPV4:+"ipv6_on_ipv4=$TOA_IPV6_ON_IPV4"}
 }
 
 toa_need_root() {
@@ -730,7 +753,7 @@ toa_unload() {
 # A toa already loaded that is not the one being installed (other source,
 # other kinds) is unloaded before the install; the journal loads it again.
 toa_unload_other() {
-	local have want
+	local have want mode
 	[ "$TOA_LOAD" = 1 ] && [ -d /sys/module/toa ] || return 0
 	have="$(cat /sys/module/toa/srcversion 2>/dev/null)"
 	want="$(toa_modinfo srcversion "$TOA_KO")"
@@ -739,10 +762,11 @@ toa_unload_other() {
 		return 0
 	fi
 	have=$(cat /sys/module/toa/parameters/kinds 2>/dev/null || true)
+	mode=$(cat /sys/module/toa/parameters/ipv6_on_ipv4 2>/dev/null || true)
 	toa_say "unloading the toa module that is loaded (another build or other kinds)"
 	toa_unload || toa_die "the loaded toa module cannot be unloaded (in use?)" \
 		"stop what uses it or reboot, then run $TOA_PROG again"
-	toa_undo toa_modprobe toa ${have:+"kinds=$have"}
+	toa_undo toa_modprobe toa ${have:+"kinds=$have"} ${mode:+"ipv6_on_ipv4=$mode"}
 }
 
 toa_load() {
@@ -753,13 +777,48 @@ toa_load() {
 	fi
 	if [ -d /sys/module/toa ]; then
 		toa_say "toa is already loaded"
+		toa_ipv6_on_ipv4_now
 		return 0
 	fi
-	toa_say "loading toa${TOA_KINDS:+ with kinds=$TOA_KINDS}"
+	toa_say "loading toa${TOA_KINDS:+ with kinds=$TOA_KINDS}${TOA_IPV6_ON_IPV4:+ ipv6_on_ipv4=$TOA_IPV6_ON_IPV4}"
 	toa_undo toa_unload
-	out=$(toa_modprobe toa ${TOA_KINDS:+"kinds=$TOA_KINDS"} 2>&1) ||
+	# shellcheck disable=SC2046 # the parameters, one word each
+	out=$(toa_modprobe toa $(toa_params) 2>&1) ||
 		toa_load_failed "$out"
 	[ -d /sys/module/toa ] || toa_load_failed "${out:-modprobe reported success but /sys/module/toa does not exist}"
+}
+
+# The loaded toa takes ipv6_on_ipv4 at run time: no reload for it.
+toa_ipv6_on_ipv4_now() {
+	local param=/sys/module/toa/parameters/ipv6_on_ipv4 have
+	[ -n "$TOA_IPV6_ON_IPV4" ] && [ -f "$param" ] || return 0
+	have=$(cat "$param")
+	[ "$have" != "$TOA_IPV6_ON_IPV4" ] || return 0
+	toa_undo toa_ipv6_on_ipv4_write "$have"
+	toa_ipv6_on_ipv4_write "$TOA_IPV6_ON_IPV4" ||
+		toa_die "the loaded toa refused ipv6_on_ipv4=$TOA_IPV6_ON_IPV4"
+	toa_say "set ipv6_on_ipv4=$TOA_IPV6_ON_IPV4 in the loaded toa"
+}
+
+toa_ipv6_on_ipv4_write() {
+	echo "$1" >/sys/module/toa/parameters/ipv6_on_ipv4
+}
+
+# Servers that drop a client whose address does not fit their listener.
+TOA_SERVERS_IPV4_ONLY="nginx openresty"
+
+# Says once what an IPv4-only listener of such a server does with an IPv6 client.
+toa_ipv6_on_ipv4_note() {
+	local server mode=$TOA_IPV6_ON_IPV4
+	[ -n "$mode" ] || mode=$(cat /sys/module/toa/parameters/ipv6_on_ipv4 2>/dev/null || true)
+	[ "$mode" != proxy ] || return 0
+	for server in $TOA_SERVERS_IPV4_ONLY; do
+		command -v "$server" >/dev/null 2>&1 || continue
+		toa_say "note: $server is installed. Behind a proxy that carries IPv6 clients, toa gives an IPv4-only listener (nginx: 'listen 80;') an IPv6 client as a sockaddr_in6, and $server closes such connections without a reply or a log line. Two ways out:"
+		echo "    listen dual-stack: 'listen [::]:80 ipv6only=off;' instead of 'listen 80;' (the client shows as its IPv6 address)"
+		echo "    or run $TOA_PROG --ipv6-on-ipv4 proxy (IPv6 clients show as the proxy's address; the client through getsockopt(IPPROTO_IP, 4096); now: echo proxy > /sys/module/toa/parameters/ipv6_on_ipv4)"
+		return 0
+	done
 }
 
 toa_load_failed() {
@@ -898,8 +957,8 @@ toa_autoload() {
 		toa_say "not loading toa at boot (--no-autoload)"
 		return 0
 	fi
-	[ -z "$TOA_KINDS" ] ||
-		toa_write_conf "$TOA_MODPROBE_DIR/toa.conf" "options toa kinds=$TOA_KINDS"
+	[ -z "$(toa_params)" ] ||
+		toa_write_conf "$TOA_MODPROBE_DIR/toa.conf" "options toa $(toa_params)"
 	if toa_systemd; then
 		toa_write_conf "$TOA_MODULES_LOAD_DIR/toa.conf" toa
 		done=1
@@ -916,6 +975,7 @@ toa_autoload() {
 
 toa_install() {
 	toa_check_kinds
+	toa_check_ipv6_on_ipv4
 	toa_need_root
 	toa_begin
 	toa_detect_distro
@@ -944,6 +1004,7 @@ toa_install() {
 		lsmod 2>/dev/null | grep toa || true
 		echo "Check it works: cat /proc/net/toa_stats (syn_recv_sock_toa counts connections that carried the client address)"
 	fi
+	toa_ipv6_on_ipv4_note
 }
 
 toa_uninstall() {

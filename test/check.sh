@@ -12,8 +12,8 @@ timeout=${TOA_TIMEOUT:-900}
 
 # What the rig and the guest's tests need on the host (the host root is the guest's root).
 host_packages=(bison busybox-static bpftool clang cpio debootstrap ethtool flex gcc iproute2 kmod
-	libbpf-dev libc6-dev libelf-dev linux-source-6.1 llvm make nftables openssl qemu-system-x86
-	shellcheck sparse tcpdump xz-utils zstd)
+	libbpf-dev libc6-dev libelf-dev linux-source-6.1 llvm make nftables nginx openssl
+	qemu-system-x86 shellcheck sparse tcpdump xz-utils zstd)
 # toa's records get their own slab caches, red zones and checks (SLUB does not poison
 # SLAB_TYPESAFE_BY_RCU caches).
 guest_kargs='slab_nomerge slub_debug=FZPU,toa_sock4,toa_sock6'

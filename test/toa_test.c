@@ -6,6 +6,7 @@
  * with what the module promises. Runs in the guest, see test/guest.sh.
  */
 #include "toa_wire.h"
+#include <sys/stat.h>
 #include "kselftest_harness.h"
 
 #define PORT		8080
@@ -93,6 +94,7 @@ FIXTURE_VARIANT(table) {
 	int want_family;
 	const char *want;	/* NULL: the client's own address */
 	int want_stat;		/* counter each getname moves */
+	const char *ipv6_on_ipv4;	/* the parameter; NULL: the default */
 };
 
 FIXTURE_VARIANT_ADD(table, v4_listener_v4_toa) {
@@ -137,6 +139,13 @@ FIXTURE_VARIANT_ADD(table, v4_listener_v6_toa) {
 	.want_stat = STAT_MISMATCH,
 };
 
+/* The kernel's own answer: the proxy's address, as a sockaddr_in. */
+FIXTURE_VARIANT_ADD(table, v4_listener_v6_toa_proxy) {
+	.listen_family = AF_INET, .listen_ip = SRV4, .connect_ip = SRV4,
+	.kind = 254, .toa_ip = TOA_IP6, .ipv6_on_ipv4 = "proxy",
+	.want_family = AF_INET, .want_stat = STAT_MISMATCH,
+};
+
 FIXTURE_VARIANT_ADD(table, v4_listener_no_toa) {
 	.listen_family = AF_INET, .listen_ip = SRV4, .connect_ip = SRV4,
 	.want_family = AF_INET, .want_stat = STAT_EMPTY,
@@ -154,6 +163,8 @@ FIXTURE_VARIANT_ADD(table, v6_listener_no_toa) {
 
 FIXTURE_SETUP(table)
 {
+	ASSERT_EQ(0, toa_param_set("ipv6_on_ipv4",
+				   variant->ipv6_on_ipv4 ?: "sockaddr_in6"));
 	if (variant->toa_ip)
 		set_toa(variant->kind, variant->toa_ip, TOA_PORT, true, true);
 	else
@@ -162,6 +173,7 @@ FIXTURE_SETUP(table)
 
 FIXTURE_TEARDOWN(table)
 {
+	toa_param_set("ipv6_on_ipv4", "sockaddr_in6");
 }
 
 TEST_F(table, accept_and_getpeername)
@@ -231,10 +243,16 @@ FIXTURE(sockopt) {
 FIXTURE_VARIANT(sockopt) {
 	const char *toa_ip;
 	const char *want;	/* NULL: ENOENT */
+	const char *ipv6_on_ipv4;	/* the parameter; NULL: the default */
 };
 
 FIXTURE_VARIANT_ADD(sockopt, v6_toa) {
 	.toa_ip = TOA_IP6, .want = "2001:db8::7 4660",
+};
+
+/* ipv6_on_ipv4=proxy: getpeername() gives the proxy, this the client. */
+FIXTURE_VARIANT_ADD(sockopt, v6_toa_proxy) {
+	.toa_ip = TOA_IP6, .want = "2001:db8::7 4660", .ipv6_on_ipv4 = "proxy",
 };
 
 FIXTURE_VARIANT_ADD(sockopt, v4_toa) {
@@ -246,6 +264,8 @@ FIXTURE_VARIANT_ADD(sockopt, no_toa) {
 
 FIXTURE_SETUP(sockopt)
 {
+	ASSERT_EQ(0, toa_param_set("ipv6_on_ipv4",
+				   variant->ipv6_on_ipv4 ?: "sockaddr_in6"));
 	if (variant->toa_ip)
 		set_toa(254, variant->toa_ip, TOA_PORT, true, true);
 	else
@@ -256,6 +276,7 @@ FIXTURE_SETUP(sockopt)
 FIXTURE_TEARDOWN(sockopt)
 {
 	conn_close(&self->c);
+	toa_param_set("ipv6_on_ipv4", "sockaddr_in6");
 }
 
 TEST_F(sockopt, toa_so_get_lookup)
@@ -770,6 +791,43 @@ TEST(kinds_parameter_refused)
 	ASSERT_EQ(0, run("dmesg | tail -5 | grep -q 'kinds=2: not an option kind TOA can use'"));
 	ASSERT_NE(0, run("grep -q '^toa ' /proc/modules"));
 	ASSERT_EQ(0, toa_reload(""));
+}
+
+/* ipv6_on_ipv4: the names, changed at run time; anything else refused. */
+TEST(ipv6_on_ipv4_parameter)
+{
+	const char *path = "/sys/module/toa/parameters/ipv6_on_ipv4";
+	struct stat st;
+	char buf[64];
+
+	ASSERT_EQ(0, stat(path, &st));
+	ASSERT_EQ(0644, st.st_mode & 0777);
+	read_file(path, buf, sizeof(buf));
+	ASSERT_STREQ("sockaddr_in6\n", buf);
+	ASSERT_EQ(0, toa_param_set("ipv6_on_ipv4", "proxy\n"));
+	read_file(path, buf, sizeof(buf));
+	ASSERT_STREQ("proxy\n", buf);
+
+	ASSERT_EQ(EINVAL, toa_param_set("ipv6_on_ipv4", "bogus\n"));
+	ASSERT_EQ(0, run("dmesg | tail -5 | grep -q 'toa: ipv6_on_ipv4=bogus: not a choice; give sockaddr_in6 or proxy'"));
+	ASSERT_EQ(EINVAL, toa_param_set("ipv6_on_ipv4", "proxy2"));
+	ASSERT_EQ(EINVAL, toa_param_set("ipv6_on_ipv4", "\n"));
+	read_file(path, buf, sizeof(buf));
+	ASSERT_STREQ("proxy\n", buf) TH_LOG("a refused value changed it");
+
+	ASSERT_EQ(0, toa_param_set("ipv6_on_ipv4", "sockaddr_in6"));
+	read_file(path, buf, sizeof(buf));
+	ASSERT_STREQ("sockaddr_in6\n", buf);
+
+	/* At load too. */
+	ASSERT_EQ(0, toa_reload("ipv6_on_ipv4=proxy"));
+	read_file(path, buf, sizeof(buf));
+	ASSERT_STREQ("proxy\n", buf);
+	ASSERT_NE(0, toa_reload("ipv6_on_ipv4=sockaddr_in4"));
+	ASSERT_NE(0, run("grep -q '^toa ' /proc/modules"));
+	ASSERT_EQ(0, toa_reload(""));
+	read_file(path, buf, sizeof(buf));
+	ASSERT_STREQ("sockaddr_in6\n", buf);
 }
 
 TEST(load_message)

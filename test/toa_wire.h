@@ -416,4 +416,20 @@ static inline int toa_reload(const char *params)
 	return run(cmd);
 }
 
+/* Writes module parameter @name at run time: 0, or the errno of the write. */
+static inline int toa_param_set(const char *name, const char *value)
+{
+	char path[128];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/sys/module/toa/parameters/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	if (write(fd, value, strlen(value)) != (ssize_t)strlen(value))
+		err = errno;
+	close(fd);
+	return err;
+}
+
 #endif /* TOA_WIRE_H */
