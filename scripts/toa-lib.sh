@@ -34,6 +34,8 @@ TOA_PROG=${TOA_PROG:-toa}
 TOA_MODE=${TOA_MODE:-file}	# dkms or file (set by the calling script)
 TOA_SRC=
 TOA_KINDS=
+TOA_TRUST=		# the trusted prefixes, comma-separated (--trust, --trust-file)
+TOA_TRUST_FILES=()
 TOA_AUTOLOAD=1
 TOA_LOAD=1
 TOA_UNINSTALL=0
@@ -123,6 +125,9 @@ Run as root. Nothing is asked; on failure everything this run did is undone.
 Options:
   --kinds LIST    TCP option kinds carrying the client address, e.g. 254,253,200
                   (module default 254,253; 200: Tencent CLB hybrid cloud, original LVS)
+  --trust LIST    CIDR prefixes of the proxies, the only sources whose TOA is used,
+                  e.g. 203.0.113.0/24,2001:db8:1::/48 (README: Security)
+  --trust-file F  the same from file F: one prefix a line, # comments
   --no-autoload   do not load toa at boot
   --no-load       install only, do not load now (image builds, chroots)
 EOF
@@ -148,12 +153,14 @@ toa_parse_args() {
 				toa_die "unknown option $1" "see $TOA_PROG --help"
 			TOA_MODE='file'
 			;;
-		--kinds | --source)
+		--kinds | --source | --trust | --trust-file)
 			[ $# -ge 2 ] || toa_die "$1 needs a value" "see $TOA_PROG --help"
 			toa_set_opt "$1" "$2"
 			shift
 			;;
-		--kinds=* | --source=*) toa_set_opt "${1%%=*}" "${1#*=}" ;;
+		--kinds=* | --source=* | --trust=* | --trust-file=*)
+			toa_set_opt "${1%%=*}" "${1#*=}"
+			;;
 		-h | --help)
 			toa_usage
 			exit 0
@@ -169,7 +176,50 @@ toa_set_opt() {
 	case $1 in
 	--kinds) TOA_KINDS=$2 ;;
 	--source) TOA_SRC=$2 ;;
+	--trust) TOA_TRUST=${TOA_TRUST:+$TOA_TRUST,}$2 ;;
+	--trust-file) TOA_TRUST_FILES+=("$2") ;;
 	esac
+}
+
+# The prefixes of --trust and --trust-file, checked here so that a typo fails
+# before anything is installed (the module checks them again, fully).
+toa_check_trust() {
+	local f p list n=0 max
+	for f in "${TOA_TRUST_FILES[@]}"; do
+		[ -r "$f" ] || toa_die "--trust-file $f: cannot read it"
+		list=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$f" | paste -sd, -)
+		[ -n "$list" ] ||
+			toa_die "--trust-file $f: no prefix in it" \
+				"one CIDR prefix a line, e.g. 203.0.113.0/24; # starts a comment"
+		TOA_TRUST=${TOA_TRUST:+$TOA_TRUST,}$list
+	done
+	[ -n "$TOA_TRUST" ] || return 0
+	case $TOA_TRUST in
+	,* | *, | *,,*)
+		toa_die "--trust $TOA_TRUST: an empty prefix (two commas, or a comma at either end)" \
+			"example: --trust 203.0.113.0/24,2001:db8:1::/48"
+		;;
+	esac
+	IFS=, read -r -a list <<<"$TOA_TRUST"
+	for p in "${list[@]}"; do
+		n=$((n + 1))
+		max=32
+		case $p in *:*) max=128 ;; esac
+		if ! [[ $p =~ ^[0-9a-fA-F.:]+(/[0-9]{1,3})?$ ]] ||
+			{ [ "$p" != "${p%/*}" ] && [ "$((10#${p#*/}))" -gt "$max" ]; }; then
+			toa_die "--trust: $p is not a CIDR prefix (address/length, length up to $max)" \
+				"example: --trust 203.0.113.0/24,2001:db8:1::/48"
+		fi
+	done
+	[ "$n" -le 4096 ] || toa_die "--trust: at most 4096 prefixes, got $n"
+}
+
+# The module's parameters given to this run, as modprobe takes them.
+toa_module_params() {
+	local params=()
+	[ -z "$TOA_KINDS" ] || params+=("kinds=$TOA_KINDS")
+	[ -z "$TOA_TRUST" ] || params+=("trusted=$TOA_TRUST")
+	echo "${params[*]}"
 }
 
 toa_check_kinds() {
@@ -711,9 +761,32 @@ toa_load() {
 	fi
 	toa_say "loading toa${TOA_KINDS:+ with kinds=$TOA_KINDS}"
 	toa_undo toa_unload
-	out=$(toa_modprobe toa ${TOA_KINDS:+"kinds=$TOA_KINDS"} 2>&1) ||
+	# shellcheck disable=SC2046 # one word per parameter
+	out=$(toa_modprobe toa $(toa_module_params) 2>&1) ||
 		toa_load_failed "$out"
 	[ -d /sys/module/toa ] || toa_load_failed "${out:-modprobe reported success but /sys/module/toa does not exist}"
+}
+
+# The trusted list in force now, also where toa was loaded before this run.
+toa_apply_trust() {
+	local proc=/proc/net/toa_trusted
+	[ "$TOA_LOAD" = 1 ] && [ -n "$TOA_TRUST" ] || return 0
+	[ -e "$proc" ] || toa_die "toa is loaded but has no $proc: an older toa is loaded" \
+		"unload it (modprobe -r toa), then run $TOA_PROG again"
+	if [ "${#TOA_TRUST}" -ge 4096 ]; then
+		toa_say "the trusted list is longer than a page: it takes effect when toa is next loaded (modprobe -r toa && modprobe toa)"
+		return 0
+	fi
+	printf '%s\n' "$TOA_TRUST" >"$proc" 2>"$TOA_TMP/trust.err" ||
+		toa_die "the module refused the trusted list: $(cat "$TOA_TMP/trust.err") (dmesg | tail tells which prefix)"
+	toa_say "trusted sources in force ($proc): $(paste -sd, - <"$proc")"
+}
+
+# No list: say what that leaves open, once per install.
+toa_warn_untrusted() {
+	[ -z "$TOA_TRUST" ] || return 0
+	grep -qs 'trusted=' "$TOA_MODPROBE_DIR/toa.conf" && return 0
+	toa_warn "no --trust given: toa uses TOA from any source. Any host that can reach this server directly, not through the proxy, can make its connections look as if they came from any address it likes (to your logs, access rules, rate limits). Give the proxies' source ranges: --trust CIDR[,CIDR...] or --trust-file FILE (README: Security)"
 }
 
 toa_load_failed() {
@@ -730,8 +803,9 @@ toa_load_failed() {
 			"if a kernel upgrade is pending, reboot, then run $TOA_PROG again"
 		;;
 	*"Invalid argument"*)
-		toa_die "the module refused its parameters${TOA_KINDS:+ (kinds=$TOA_KINDS)} (dmesg above tells which)" \
-			"kinds are TCP option numbers the proxy uses for TOA: 254 and 253 by default, 200 for Tencent CLB hybrid cloud"
+		toa_die "the module refused its parameters ($(toa_module_params)) (dmesg above tells which)" \
+			"kinds are TCP option numbers the proxy uses for TOA: 254 and 253 by default, 200 for Tencent CLB hybrid cloud" \
+			"trusted= is a list of CIDR prefixes, e.g. 203.0.113.0/24,2001:db8:1::/48"
 		;;
 	*"not supported"* | *"unsupported"*)
 		toa_die "this SUSE kernel refuses modules that are not supported by SUSE" \
@@ -852,8 +926,6 @@ toa_autoload() {
 		toa_say "not loading toa at boot (--no-autoload)"
 		return 0
 	fi
-	[ -z "$TOA_KINDS" ] ||
-		toa_write_conf "$TOA_MODPROBE_DIR/toa.conf" "options toa kinds=$TOA_KINDS"
 	if toa_systemd; then
 		toa_write_conf "$TOA_MODULES_LOAD_DIR/toa.conf" toa
 		done=1
@@ -870,6 +942,7 @@ toa_autoload() {
 
 toa_install() {
 	toa_check_kinds
+	toa_check_trust
 	toa_need_root
 	toa_begin
 	toa_detect_distro
@@ -889,8 +962,13 @@ toa_install() {
 		toa_install_file
 	fi
 	[ -z "$TOA_NEW_PKGS" ] || toa_state_add "packages$TOA_NEW_PKGS"
+	# Where modprobe finds the parameters at every load, with autoload or not.
+	[ -z "$(toa_module_params)" ] ||
+		toa_write_conf "$TOA_MODPROBE_DIR/toa.conf" "options toa $(toa_module_params)"
 	toa_autoload
 	toa_load
+	toa_apply_trust
+	toa_warn_untrusted
 	TOA_UNDO=()
 	toa_say "done: toa $TOA_VERSION installed for $TOA_KVER ($TOA_MODE)"
 	if [ "$TOA_LOAD" = 1 ]; then
