@@ -62,6 +62,11 @@ static __always_inline struct pt_regs *ftrace_get_regs(struct pt_regs *regs)
 #define SYN_RECV_SOCK_CALL(fn) fn(sk, skb, req, dst, req_unhash, own_req)
 #endif
 
+/* pde_data() was PDE_DATA() before 5.17. */
+#ifdef COMPAT_PDE_DATA_UPPER
+#define pde_data PDE_DATA
+#endif
+
 /* kernel_bind() takes a struct sockaddr_unsized from 6.19 (the tests' module). */
 #ifndef COMPAT_SOCKADDR_UNSIZED
 #define sockaddr_unsized sockaddr

@@ -7,6 +7,9 @@ endif
 ifeq ($(call probe,ftrace_instruction_pointer_set,linux/ftrace.h),y)
 ccflags-y += -DCOMPAT_FTRACE_INSTRUCTION_POINTER_SET
 endif
+ifneq ($(call probe,void \*pde_data,linux/proc_fs.h),y)
+ccflags-y += -DCOMPAT_PDE_DATA_UPPER
+endif
 ifeq ($(call probe,opt_child_init,net/inet_connection_sock.h),y)
 ccflags-y += -DCOMPAT_SYN_RECV_SOCK_OPT_CHILD_INIT
 endif

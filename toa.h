@@ -7,6 +7,7 @@
 #include "toa_parse.h"
 
 struct in6_addr;
+struct net;
 struct sk_buff;
 struct sock;
 struct sockaddr;
@@ -21,6 +22,7 @@ enum toa_stat {
 	TOA_STAT_GETNAME_TOA_EMPTY,
 	TOA_STAT_IP6_ADDRESS_ALLOC,
 	TOA_STAT_IP6_ADDRESS_FREE,
+	TOA_STAT_SYN_RECV_SOCK_TOA_UNTRUSTED,
 	TOA_STAT_COUNT
 };
 
@@ -47,6 +49,10 @@ extern int toa_ipv6_on_ipv4;
 
 int toa_stats_init(void);
 void toa_stats_uninit(void);
+
+int toa_trust_init(void);
+void toa_trust_uninit(void);
+bool toa_trust_allows(const struct net *net, const struct sk_buff *skb);
 
 int toa_sock_init(void);
 void toa_sock_uninit(void);

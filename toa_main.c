@@ -103,6 +103,9 @@ static int __init toa_init(void)
 	err = toa_stats_init();
 	if (err)
 		goto err_stats;
+	err = toa_trust_init();
+	if (err)
+		goto err_trust;
 	err = toa_sock_init();
 	if (err)
 		goto err_sock;
@@ -122,6 +125,8 @@ err_hook:
 err_sockopt:
 	toa_sock_uninit();
 err_sock:
+	toa_trust_uninit();
+err_trust:
 	toa_stats_uninit();
 err_stats:
 	pr_err("not loaded (error %d)\n", err);
@@ -133,6 +138,7 @@ static void __exit toa_exit(void)
 	toa_hook_uninit();
 	toa_sockopt_uninit();
 	toa_sock_uninit();
+	toa_trust_uninit();
 	toa_stats_uninit();
 	pr_info("unloaded: open connections keep the proxy's address\n");
 }

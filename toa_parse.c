@@ -13,23 +13,48 @@ enum {
 	TOA_LEN_IPV6 = 20,	/* kind, length, port, IPv6 address */
 };
 
-/* No proxy sends these; passing them on would hide the proxy's address. */
+/*
+ * No proxy sends these as a client's address: the unspecified address,
+ * loopback, link-local, multicast and broadcast. Passing one on would make a
+ * remote client look local to localhost-only services, or hide the proxy.
+ */
+static bool toa_ip4_usable(const u8 *ip4)
+{
+	if (!memcmp(ip4, "\0\0\0\0", 4) || !memcmp(ip4, "\xff\xff\xff\xff", 4))
+		return false;
+	return ip4[0] != 127 &&				/* 127.0.0.0/8 */
+	       !(ip4[0] == 169 && ip4[1] == 254) &&	/* 169.254.0.0/16 */
+	       (ip4[0] & 0xf0) != 0xe0;			/* 224.0.0.0/4 */
+}
+
+/* The IPv4-mapped (::ffff:0:0/96) and IPv4-compatible (::/96) forms too. */
+static bool toa_ip6_usable(const u8 *ip6)
+{
+	static const u8 zero[10];
+
+	if (ip6[0] == 0xff)				/* ff00::/8 */
+		return false;
+	if (ip6[0] == 0xfe && (ip6[1] & 0xc0) == 0x80)	/* fe80::/10 */
+		return false;
+	if (memcmp(ip6, zero, sizeof(zero)))
+		return true;
+	if (ip6[10] == 0xff && ip6[11] == 0xff)
+		return toa_ip4_usable(ip6 + 12);
+	if (ip6[10] || ip6[11])
+		return true;
+	/* ::1 is loopback, not the compatible form of 0.0.0.1. */
+	if (!memcmp(ip6 + 12, "\0\0\0\1", 4))
+		return false;
+	return toa_ip4_usable(ip6 + 12);
+}
+
 static bool toa_addr_usable(const struct toa_addr *a)
 {
-	const u8 *ip4 = (const u8 *)&a->ip4;
-	unsigned int i;
-
 	if (!a->port)
 		return false;
 	if (a->family == TOA_IPV4)
-		return a->ip4 != 0 && ~a->ip4 != 0 &&
-		       (ip4[0] & 0xf0) != 0xe0;	/* 224.0.0.0/4 */
-	if (a->ip6[0] == 0xff)			/* ff00::/8 */
-		return false;
-	for (i = 0; i < sizeof(a->ip6); i++)
-		if (a->ip6[i])
-			return true;
-	return false;
+		return toa_ip4_usable((const u8 *)&a->ip4);
+	return toa_ip6_usable(a->ip6);
 }
 
 static bool toa_option(const u8 *opt, u8 size, bool syn, struct toa_addr *out)

@@ -86,6 +86,10 @@ void toa_sock_attach(struct sock *child, const struct sk_buff *skb)
 		toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_NO_TOA);
 		return;
 	}
+	if (!toa_trust_allows(sock_net(child), skb)) {
+		toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_TOA_UNTRUSTED);
+		return;
+	}
 
 	ts = kmem_cache_alloc(toa_sock_cache[addr.family], GFP_ATOMIC);
 	if (!ts)

@@ -25,9 +25,10 @@ static const char * const toa_stat_names[TOA_STAT_COUNT] = {
 	[TOA_STAT_GETNAME_TOA_EMPTY] = "getname_toa_empty",
 	[TOA_STAT_IP6_ADDRESS_ALLOC] = "ip6_address_alloc",
 	[TOA_STAT_IP6_ADDRESS_FREE] = "ip6_address_free",
+	[TOA_STAT_SYN_RECV_SOCK_TOA_UNTRUSTED] = "syn_recv_sock_toa_untrusted",
 };
 
-#define TOA_STATS_NAME_WIDTH	22
+#define TOA_STATS_NAME_WIDTH	30
 #define TOA_STATS_COLUMN_WIDTH	12
 
 static int toa_stats_show(struct seq_file *seq, void *v)

@@ -6,7 +6,8 @@
 # /lib/modules/$(uname -r)/kernel/net/netfilter/ipvs, load it and load it at
 # boot. No DKMS: run it again after a kernel upgrade.
 #
-#   sudo ./scripts/compile_install_toa.sh [--kinds 254,253,200] [--ipv6-on-ipv4 proxy] [--no-autoload]
+#   sudo ./scripts/compile_install_toa.sh [--trust CIDR,...] [--kinds 254,253,200] [--ipv6-on-ipv4 proxy]
+#                                          [--no-autoload]
 #   sudo ./scripts/compile_install_toa.sh --uninstall
 set -eu
 

@@ -5,7 +5,8 @@
 # accept() and getpeername() return the real client address behind the L4
 # proxy. DKMS where the distribution has it, loaded now and at boot.
 #
-#   sudo ./scripts/install_toa.sh [--kinds 254,253,200] [--ipv6-on-ipv4 proxy] [--no-autoload]
+#   sudo ./scripts/install_toa.sh [--trust CIDR,...] [--kinds 254,253,200] [--ipv6-on-ipv4 proxy]
+#                                 [--no-autoload]
 #   sudo ./scripts/install_toa.sh --uninstall
 #
 # Run from the source tree. As a one-liner (the script alone, fetched with

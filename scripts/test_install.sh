@@ -108,6 +108,18 @@ expect "compile_install_toa.sh has no --no-dkms" fail 'unknown option' \
 	compile_install_toa.sh --no-dkms
 expect "--kinds 254,x refused" fail 'comma-separated' install_toa.sh --kinds 254,x
 expect "--kinds 300 refused" fail 'not a TCP option kind' install_toa.sh --kinds 300
+expect "--trust /33 refused" fail '10.0.0.0/33 is not a CIDR prefix' \
+	install_toa.sh --trust 10.0.0.0/24,10.0.0.0/33
+expect "--trust /129 refused" fail '2001:db8::/129 is not a CIDR prefix' \
+	install_toa.sh --trust 2001:db8::/129
+expect "--trust a name refused" fail 'proxy.example is not a CIDR prefix' \
+	install_toa.sh --trust proxy.example
+expect "--trust empty prefix refused" fail 'an empty prefix' install_toa.sh --trust 10.0.0.0/8,,10.1.0.0/16
+expect "--trust-file missing refused" fail 'cannot read it' \
+	install_toa.sh --trust-file "$scratch/no-such-file"
+printf '# only a comment\n\n' >"$scratch/trust-empty"
+expect "--trust-file without a prefix refused" fail 'no prefix in it' \
+	install_toa.sh --trust-file "$scratch/trust-empty"
 if command -v runuser >/dev/null 2>&1; then
 	if ! runuser -u nobody -- bash "$here/install_toa.sh" >"$scratch/o" 2>&1 &&
 		has "$scratch/o" 'must run as root'; then
@@ -127,17 +139,16 @@ lib() {
 	# shellcheck disable=SC2016
 	bash -c '. "$1"; eval "$2"' _ "$here/toa-lib.sh" "$1" >"$scratch/o" 2>&1
 }
-# The modprobe.d line, as the autoload step writes it.
-autoload_conf() { # autoload_conf ARGS...
-	lib "toa_parse_args $*; TOA_TMP=$scratch; toa_systemd() { return 1; }
-		toa_rc_local_in_use() { return 1; }; toa_autoload" &&
+# The modprobe.d line an install writes.
+params_conf() { # params_conf ARGS...
+	lib "toa_parse_args $*; TOA_TMP=$scratch; toa_write_params" &&
 		tail -n 1 "$TOA_MODPROBE_DIR/toa.conf" 2>/dev/null
 	rm -f "$TOA_MODPROBE_DIR/toa.conf"
 }
 check "--ipv6-on-ipv4 proxy: written to modprobe.d" \
-	test "$(autoload_conf --ipv6-on-ipv4 proxy)" = 'options toa ipv6_on_ipv4=proxy'
+	test "$(params_conf --ipv6-on-ipv4 proxy)" = 'options toa ipv6_on_ipv4=proxy'
 check "--kinds and --ipv6-on-ipv4: one modprobe.d line" \
-	test "$(autoload_conf --kinds 254,200 --ipv6-on-ipv4=sockaddr_in6)" = \
+	test "$(params_conf --kinds 254,200 --ipv6-on-ipv4=sockaddr_in6)" = \
 	'options toa kinds=254,200 ipv6_on_ipv4=sockaddr_in6'
 
 # A stand-in nginx; the real one (if any) is in /usr/sbin, left out of PATH.
@@ -444,12 +455,15 @@ else
 fi
 
 # --- install twice, uninstall -------------------------------------------
+printf '%s\n' '# the proxies' '203.0.113.0/24  # EdgeOne' '' '  2001:db8:1::/48' >"$scratch/trust"
+trusted=198.51.100.0/24,203.0.113.0/24,2001:db8:1::/48
 for script in compile_install_toa.sh install_toa.sh; do
 	printf '#!/bin/sh\n/sbin/modprobe toa\necho hello\nexit 0\n' >"$TOA_RC_LOCAL"
 	chmod +x "$TOA_RC_LOCAL"
 	cp -p "$TOA_RC_LOCAL" "$scratch/rc.before"
 	snapshot nopkgs >"$scratch/before"
-	if TOA_INIT=systemd run "$scratch/o" "$script" --no-load --kinds 254,253,200; then
+	if TOA_INIT=systemd run "$scratch/o" "$script" --no-load --kinds 254,253,200 \
+		--trust 198.51.100.0/24 --trust-file "$scratch/trust"; then
 		ok "$script --no-load: installs"
 	else
 		not_ok "$script --no-load: installs"
@@ -468,13 +482,16 @@ for script in compile_install_toa.sh install_toa.sh; do
 	check "$script: modprobe finds it" \
 		bash -c "modinfo -k '$kver' -F name toa | grep -qx toa"
 	check "$script: modules-load.d/toa.conf" grep -qx toa "$TOA_MODULES_LOAD_DIR/toa.conf"
-	check "$script: modprobe.d/toa.conf has the kinds" \
-		grep -qx 'options toa kinds=254,253,200' "$TOA_MODPROBE_DIR/toa.conf"
+	check "$script: modprobe.d/toa.conf has the kinds and the trusted list" \
+		grep -qx "options toa kinds=254,253,200 trusted=$trusted" "$TOA_MODPROBE_DIR/toa.conf"
+	check "$script: no warning about untrusted sources with --trust" \
+		bash -c "! grep -q 'no --trust given' '$scratch/o'"
 	check "$script: rc.local line before exit 0" \
 		bash -c "tail -n 2 '$TOA_RC_LOCAL' | head -n 1 | grep -q '^/sbin/modprobe toa # toa:'"
 	snapshot times >"$scratch/installed"
 	cp "$TOA_RC_LOCAL" "$scratch/rc.installed"
-	if TOA_INIT=systemd run "$scratch/o" "$script" --no-load --kinds 254,253,200; then
+	if TOA_INIT=systemd run "$scratch/o" "$script" --no-load --kinds 254,253,200 \
+		--trust 198.51.100.0/24 --trust-file "$scratch/trust"; then
 		ok "$script: second run succeeds"
 	else
 		not_ok "$script: second run succeeds"
@@ -505,6 +522,8 @@ else
 	cat "$scratch/o" >&2
 fi
 check "--no-autoload: no modules-load.d/toa.conf" test ! -e "$TOA_MODULES_LOAD_DIR/toa.conf"
+check "without --trust: warns that TOA is used from any source, names the options" \
+	bash -c "grep -q 'warning: no --trust given: toa uses TOA from any source.*--trust CIDR\[,CIDR...\] or --trust-file FILE' '$scratch/o'"
 check "--no-autoload: rc.local untouched" cmp -s "$TOA_RC_LOCAL" "$scratch/rc.before"
 run "$scratch/o" install_toa.sh --uninstall || cat "$scratch/o" >&2
 check "--no-autoload: --uninstall left nothing" same_as "$scratch/before" nopkgs
@@ -553,6 +572,8 @@ check "modinfo toa: the kinds parameter documented" \
 	bash -c "modinfo -F parm '$staged/toa.ko' | grep -q '^kinds:TCP option kinds'"
 check "modinfo toa: the ipv6_on_ipv4 parameter documented" \
 	bash -c "modinfo -F parm '$staged/toa.ko' | grep -q '^ipv6_on_ipv4:What accept() and getpeername() on an IPv4 socket return for an IPv6 client: sockaddr_in6 (default.*or proxy'"
+check "modinfo toa: the trusted parameter documented" \
+	bash -c "modinfo -F parm '$staged/toa.ko' | grep -q '^trusted:CIDR prefixes of the proxies'"
 if make_toa uninstall && [ ! -e "$staged/toa.ko" ]; then
 	ok "make uninstall: toa.ko removed"
 else

@@ -42,6 +42,8 @@ TOA_MODE=${TOA_MODE:-file}	# dkms or file (set by the calling script)
 TOA_SRC=
 TOA_KINDS=
 TOA_IPV6_ON_IPV4=
+TOA_TRUST=		# the trusted prefixes, comma-separated (--trust, --trust-file)
+TOA_TRUST_FILES=()
 TOA_AUTOLOAD=1
 TOA_LOAD=1
 TOA_UNINSTALL=0
@@ -147,6 +149,9 @@ Options:
                   (module default: the client's IPv6 address) or proxy (the proxy's
                   address; for servers such as nginx's listen 80, which drop a
                   sockaddr_in6)
+  --trust LIST    CIDR prefixes of the proxies, the only sources whose TOA is used,
+                  e.g. 203.0.113.0/24,2001:db8:1::/48 (README: Security)
+  --trust-file F  the same from file F: one prefix a line, # comments
   --no-autoload   do not load toa at boot
   --no-load       install only, do not load now (image builds, chroots)
 EOF
@@ -172,12 +177,14 @@ toa_parse_args() {
 				toa_die "unknown option $1" "see $TOA_PROG --help"
 			TOA_MODE='file'
 			;;
-		--kinds | --ipv6-on-ipv4 | --source)
+		--kinds | --ipv6-on-ipv4 | --source | --trust | --trust-file)
 			[ $# -ge 2 ] || toa_die "$1 needs a value" "see $TOA_PROG --help"
 			toa_set_opt "$1" "$2"
 			shift
 			;;
-		--kinds=* | --ipv6-on-ipv4=* | --source=*) toa_set_opt "${1%%=*}" "${1#*=}" ;;
+		--kinds=* | --ipv6-on-ipv4=* | --source=* | --trust=* | --trust-file=*)
+			toa_set_opt "${1%%=*}" "${1#*=}"
+			;;
 		-h | --help)
 			toa_usage
 			exit 0
@@ -194,7 +201,57 @@ toa_set_opt() {
 	--kinds) TOA_KINDS=$2 ;;
 	--ipv6-on-ipv4) TOA_IPV6_ON_IPV4=$2 ;;
 	--source) TOA_SRC=$2 ;;
+	--trust) TOA_TRUST=${TOA_TRUST:+$TOA_TRUST,}$2 ;;
+	--trust-file) TOA_TRUST_FILES+=("$2") ;;
 	esac
+}
+
+# The prefixes of --trust and --trust-file, checked here so that a typo fails
+# before anything is installed (the module checks them again, fully).
+toa_check_trust() {
+	local f p list n=0 max
+	for f in "${TOA_TRUST_FILES[@]}"; do
+		[ -r "$f" ] || toa_die "--trust-file $f: cannot read it"
+		list=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$f" | paste -sd, -)
+		[ -n "$list" ] ||
+			toa_die "--trust-file $f: no prefix in it" \
+				"one CIDR prefix a line, e.g. 203.0.113.0/24; # starts a comment"
+		TOA_TRUST=${TOA_TRUST:+$TOA_TRUST,}$list
+	done
+	[ -n "$TOA_TRUST" ] || return 0
+	case $TOA_TRUST in
+	,* | *, | *,,*)
+		toa_die "--trust $TOA_TRUST: an empty prefix (two commas, or a comma at either end)" \
+			"example: --trust 203.0.113.0/24,2001:db8:1::/48"
+		;;
+	esac
+	IFS=, read -r -a list <<<"$TOA_TRUST"
+	for p in "${list[@]}"; do
+		n=$((n + 1))
+		max=32
+		case $p in *:*) max=128 ;; esac
+		if ! [[ $p =~ ^[0-9a-fA-F.:]+(/[0-9]{1,3})?$ ]] ||
+			{ [ "$p" != "${p%/*}" ] && [ "$((10#${p#*/}))" -gt "$max" ]; }; then
+			toa_die "--trust: $p is not a CIDR prefix (address/length, length up to $max)" \
+				"example: --trust 203.0.113.0/24,2001:db8:1::/48"
+		fi
+	done
+	[ "$n" -le 4096 ] || toa_die "--trust: at most 4096 prefixes, got $n"
+}
+
+# The module's parameters given to this run, as modprobe takes them.
+toa_module_params() {
+	local params=()
+	[ -z "$TOA_KINDS" ] || params+=("kinds=$TOA_KINDS")
+	[ -z "$TOA_TRUST" ] || params+=("trusted=$TOA_TRUST")
+	[ -z "$TOA_IPV6_ON_IPV4" ] || params+=("ipv6_on_ipv4=$TOA_IPV6_ON_IPV4")
+	echo "${params[*]}"
+}
+
+# Where modprobe finds the parameters at every load, with autoload or not.
+toa_write_params() {
+	[ -z "$(toa_module_params)" ] ||
+		toa_write_conf "$TOA_MODPROBE_DIR/toa.conf" "options toa $(toa_module_params)"
 }
 
 toa_check_kinds() {
@@ -229,10 +286,6 @@ toa_check_ipv6_on_ipv4() {
 }
 
 # The module's parameters this run sets, as modprobe takes them.
-toa_params() {
-	echo ${TOA_KINDS:+"kinds=$TOA_KINDS"} ${TOA_IPV6_ON_IPV4:+"ipv6_on_ipv4=$TOA_IPV6_ON_IPV4"}
-}
-
 toa_need_root() {
 	[ "$(id -u)" -eq 0 ] ||
 		toa_die "must run as root: it installs packages and a kernel module" \
@@ -780,10 +833,10 @@ toa_load() {
 		toa_ipv6_on_ipv4_now
 		return 0
 	fi
-	toa_say "loading toa${TOA_KINDS:+ with kinds=$TOA_KINDS}${TOA_IPV6_ON_IPV4:+ ipv6_on_ipv4=$TOA_IPV6_ON_IPV4}"
+	toa_say "loading toa$([ -z "$(toa_module_params)" ] || echo " with $(toa_module_params)")"
 	toa_undo toa_unload
-	# shellcheck disable=SC2046 # the parameters, one word each
-	out=$(toa_modprobe toa $(toa_params) 2>&1) ||
+	# shellcheck disable=SC2046 # one word per parameter
+	out=$(toa_modprobe toa $(toa_module_params) 2>&1) ||
 		toa_load_failed "$out"
 	[ -d /sys/module/toa ] || toa_load_failed "${out:-modprobe reported success but /sys/module/toa does not exist}"
 }
@@ -821,6 +874,28 @@ toa_ipv6_on_ipv4_note() {
 	done
 }
 
+# The trusted list in force now, also where toa was loaded before this run.
+toa_apply_trust() {
+	local proc=/proc/net/toa_trusted
+	[ "$TOA_LOAD" = 1 ] && [ -n "$TOA_TRUST" ] || return 0
+	[ -e "$proc" ] || toa_die "toa is loaded but has no $proc: an older toa is loaded" \
+		"unload it (modprobe -r toa), then run $TOA_PROG again"
+	if [ "${#TOA_TRUST}" -ge 4096 ]; then
+		toa_say "the trusted list is longer than a page: it takes effect when toa is next loaded (modprobe -r toa && modprobe toa)"
+		return 0
+	fi
+	printf '%s\n' "$TOA_TRUST" >"$proc" 2>"$TOA_TMP/trust.err" ||
+		toa_die "the module refused the trusted list: $(cat "$TOA_TMP/trust.err") (dmesg | tail tells which prefix)"
+	toa_say "trusted sources in force ($proc): $(paste -sd, - <"$proc")"
+}
+
+# No list: say what that leaves open, once per install.
+toa_warn_untrusted() {
+	[ -z "$TOA_TRUST" ] || return 0
+	grep -qs 'trusted=' "$TOA_MODPROBE_DIR/toa.conf" && return 0
+	toa_warn "no --trust given: toa uses TOA from any source. Any host that can reach this server directly, not through the proxy, can make its connections look as if they came from any address it likes (to your logs, access rules, rate limits). Give the proxies' source ranges: --trust CIDR[,CIDR...] or --trust-file FILE (README: Security)"
+}
+
 toa_load_failed() {
 	local out=$1 file
 	printf '%s\n' "$out" >&2
@@ -835,8 +910,9 @@ toa_load_failed() {
 			"if a kernel upgrade is pending, reboot, then run $TOA_PROG again"
 		;;
 	*"Invalid argument"*)
-		toa_die "the module refused its parameters${TOA_KINDS:+ (kinds=$TOA_KINDS)} (dmesg above tells which)" \
-			"kinds are TCP option numbers the proxy uses for TOA: 254 and 253 by default, 200 for Tencent CLB hybrid cloud"
+		toa_die "the module refused its parameters ($(toa_module_params)) (dmesg above tells which)" \
+			"kinds are TCP option numbers the proxy uses for TOA: 254 and 253 by default, 200 for Tencent CLB hybrid cloud" \
+			"trusted= is a list of CIDR prefixes, e.g. 203.0.113.0/24,2001:db8:1::/48"
 		;;
 	*"not supported"* | *"unsupported"*)
 		toa_die "this SUSE kernel refuses modules that are not supported by SUSE" \
@@ -957,8 +1033,6 @@ toa_autoload() {
 		toa_say "not loading toa at boot (--no-autoload)"
 		return 0
 	fi
-	[ -z "$(toa_params)" ] ||
-		toa_write_conf "$TOA_MODPROBE_DIR/toa.conf" "options toa $(toa_params)"
 	if toa_systemd; then
 		toa_write_conf "$TOA_MODULES_LOAD_DIR/toa.conf" toa
 		done=1
@@ -976,6 +1050,7 @@ toa_autoload() {
 toa_install() {
 	toa_check_kinds
 	toa_check_ipv6_on_ipv4
+	toa_check_trust
 	toa_need_root
 	toa_begin
 	toa_detect_distro
@@ -995,8 +1070,11 @@ toa_install() {
 		toa_install_file
 	fi
 	[ -z "$TOA_NEW_PKGS" ] || toa_state_add "packages $TOA_NEW_PKGS"
+	toa_write_params
 	toa_autoload
 	toa_load
+	toa_apply_trust
+	toa_warn_untrusted
 	TOA_UNDO=()
 	toa_say "done: toa $TOA_VERSION installed for $TOA_KVER ($TOA_MODE)"
 	if [ "$TOA_LOAD" = 1 ]; then

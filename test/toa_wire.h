@@ -45,12 +45,12 @@
 #define TOA_PORT	4660
 
 enum { STAT_SYN_TOA, STAT_SYN_NO_TOA, STAT_OK, STAT_MISMATCH, STAT_EMPTY,
-       STAT_ALLOC, STAT_FREE, STAT_COUNT };
+       STAT_ALLOC, STAT_FREE, STAT_UNTRUSTED, STAT_COUNT };
 
 static const char * const stat_names[STAT_COUNT] = {
 	"syn_recv_sock_toa", "syn_recv_sock_no_toa", "getname_toa_ok",
 	"getname_toa_mismatch", "getname_toa_empty", "ip6_address_alloc",
-	"ip6_address_free",
+	"ip6_address_free", "syn_recv_sock_toa_untrusted",
 };
 
 /* Runs @fn in namespace @ns and comes back; sockets keep their namespace. */
@@ -154,17 +154,27 @@ static inline int tcp_listen(int family, const char *ip, int port, bool v6only)
 	return fd;
 }
 
-static inline int tcp_connect(const char *ip, int port)
+/* A connection from the client namespace, from source @src if not NULL. */
+static inline int tcp_connect_from(const char *src, const char *ip, int port)
 {
-	union addr a;
+	union addr a, s;
 	socklen_t len = addr_make(&a, ip, port);
 	int fd = socket_in(CLI_NS, a.sa.sa_family, SOCK_STREAM, 0);
 
+	if (fd >= 0 && src && bind(fd, &s.sa, addr_make(&s, src, 0))) {
+		close(fd);
+		return -1;
+	}
 	if (fd >= 0 && connect(fd, &a.sa, len)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static inline int tcp_connect(const char *ip, int port)
+{
+	return tcp_connect_from(NULL, ip, port);
 }
 
 /* The option the client's next connections carry (len 0: none). */

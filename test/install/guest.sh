@@ -127,6 +127,10 @@ served() {
 
 kinds_are() { grep -qx "$1" /sys/module/toa/parameters/kinds; }
 
+# Method 2's trusted list: the client's 10.88.0.1 is in it, so TOA is still used.
+trusted=10.88.0.0/24,2001:db8:1::/48
+trusted_in_force() { [ "$(paste -sd, - </proc/net/toa_trusted)" = "$trusted" ]; }
+
 # An rc.local of the user's, before method 2 adds its line; kept to compare after --uninstall.
 make_rc_local() {
 	printf '%s\n' '#!/bin/sh -e' "touch /run/rc.local-ran" 'exit 0' >/etc/rc.local &&
@@ -181,8 +185,9 @@ case $boot in
 	tap "install_toa.sh --uninstall" sh -c 'cd /root/toa && ./scripts/install_toa.sh --uninstall'
 	tap "nothing of toa left, for either kernel" nothing_left
 	tap "an executable /etc/rc.local of the user's" make_rc_local
-	tap "compile_install_toa.sh --kinds 254,253,200 (method 2)" \
-		sh -c 'cd /root/toa && ./scripts/compile_install_toa.sh --kinds 254,253,200'
+	tap "compile_install_toa.sh --kinds 254,253,200 --trust ... (method 2)" \
+		sh -c "cd /root/toa && ./scripts/compile_install_toa.sh --kinds 254,253,200 --trust $trusted"
+	tap "method 2: the trusted list in force now" trusted_in_force
 	tap "method 2: toa.ko in kernel/net/netfilter/ipvs, not in DKMS" sh -c \
 		"test -f /lib/modules/$kver/kernel/net/netfilter/ipvs/toa.ko && test -z \"\$(dkms status toa)\""
 	tap "method 2: loaded with kinds 254,253,200" kinds_are 254,253,200
@@ -193,6 +198,7 @@ case $boot in
 3)
 	tap "toa loaded at boot by itself (method 2)" toa_loaded
 	tap "kinds 254,253,200 at boot (modprobe.d)" kinds_are 254,253,200
+	tap "the trusted list in force at boot (modprobe.d)" trusted_in_force
 	tap "rc-local.service ran rc.local" test -e /run/rc.local-ran
 	tap "python3 -m http.server 10000 listens" start_server
 	tap "kind 200 TOA client attached" attach_client c8 "c0 00 02 08"

@@ -37,3 +37,6 @@ seed eol-then-v4	06 00 "$V4"
 seed unusable-then-v4	06 fe 08 00 00 c0 00 02 01 "$MCAST6" "$V4"
 seed kind200		08 c8 08 1f 90 c6 33 64 07
 seed every-kind		11 01 00 fe 08 1f 90 c0 00 02 01
+seed loopback-then-v4	06 fe 08 1f 90 7f 00 00 01 "$V4"
+seed mapped-loopback6	06 fd 14 1f 90 00 00 00 00 00 00 00 00 00 00 ff ff 7f 00 00 01
+seed link-local6	06 fd 14 1f 90 fe 80 00 00 00 00 00 00 00 00 00 00 00 00 00 01

@@ -30,18 +30,41 @@ static void fuzz_kinds(u8 flags, struct toa_kinds *kinds)
 }
 
 /* The filter, written again from the spec rather than from the parser. */
+static bool usable4(const u8 *ip4)
+{
+	u32 a = (u32)ip4[0] << 24 | ip4[1] << 16 | ip4[2] << 8 | ip4[3];
+
+	return a != 0 &&				/* unspecified */
+	       a != 0xffffffff &&			/* broadcast */
+	       a >> 24 != 127 &&			/* loopback */
+	       a >> 16 != (169 << 8 | 254) &&		/* link-local */
+	       (a >> 28) != 0xe;			/* multicast */
+}
+
+static bool usable6(const u8 *ip6)
+{
+	static const u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const u8 v4compat[12];
+	static const u8 loopback[16] = { [15] = 1 };
+
+	if (ip6[0] == 0xff)				/* multicast */
+		return false;
+	if (ip6[0] == 0xfe && ip6[1] >= 0x80 && ip6[1] <= 0xbf)	/* link-local */
+		return false;
+	if (!memcmp(ip6, loopback, 16))
+		return false;
+	if (!memcmp(ip6, v4mapped, 12) || !memcmp(ip6, v4compat, 12))
+		return usable4(ip6 + 12);		/* :: is 0.0.0.0's */
+	return true;
+}
+
 static bool usable(const struct toa_addr *a)
 {
-	static const u8 any6[16];
-	const u8 *ip4 = (const u8 *)&a->ip4;
-
 	if (a->port == 0)
 		return false;
 	if (a->family == TOA_IPV4)
-		return memcmp(ip4, "\0\0\0\0", 4) &&
-		       memcmp(ip4, "\xff\xff\xff\xff", 4) &&
-		       (ip4[0] < 224 || ip4[0] > 239);
-	return a->ip6[0] != 0xff && memcmp(a->ip6, any6, sizeof(any6));
+		return usable4((const u8 *)&a->ip4);
+	return usable6(a->ip6);
 }
 
 /*

@@ -457,6 +457,42 @@ FIXTURE_VARIANT_ADD(addr, v4_lowest) {
 	.family = TOA_IPV4, .data = V4(0, 0, 0, 1), .usable = true,
 };
 
+FIXTURE_VARIANT_ADD(addr, v4_below_loopback) {
+	.family = TOA_IPV4, .data = V4(126, 255, 255, 255), .usable = true,
+};
+
+FIXTURE_VARIANT_ADD(addr, v4_loopback_first) {
+	.family = TOA_IPV4, .data = V4(127, 0, 0, 0), .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v4_loopback) {
+	.family = TOA_IPV4, .data = V4(127, 0, 0, 1), .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v4_loopback_last) {
+	.family = TOA_IPV4, .data = V4(127, 255, 255, 255), .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v4_above_loopback) {
+	.family = TOA_IPV4, .data = V4(128, 0, 0, 0), .usable = true,
+};
+
+FIXTURE_VARIANT_ADD(addr, v4_below_link_local) {
+	.family = TOA_IPV4, .data = V4(169, 253, 255, 255), .usable = true,
+};
+
+FIXTURE_VARIANT_ADD(addr, v4_link_local_first) {
+	.family = TOA_IPV4, .data = V4(169, 254, 0, 0), .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v4_link_local_last) {
+	.family = TOA_IPV4, .data = V4(169, 254, 255, 255), .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v4_above_link_local) {
+	.family = TOA_IPV4, .data = V4(169, 255, 0, 0), .usable = true,
+};
+
 FIXTURE_VARIANT_ADD(addr, v4_below_mcast) {
 	.family = TOA_IPV4, .data = V4(223, 255, 255, 255), .usable = true,
 };
@@ -490,7 +526,96 @@ FIXTURE_VARIANT_ADD(addr, v6_any) {
 };
 
 FIXTURE_VARIANT_ADD(addr, v6_loopback) {
-	.family = TOA_IPV6, .data = { 0x1f, 0x90, [17] = 1 }, .usable = true,
+	.family = TOA_IPV6, .data = { 0x1f, 0x90, [17] = 1 }, .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_after_loopback) {
+	.family = TOA_IPV6, .data = { 0x1f, 0x90, [17] = 2 }, .usable = true,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_link_local_first) {
+	.family = TOA_IPV6, .data = { 0x1f, 0x90, 0xfe, 0x80 }, .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_link_local) {
+	.family = TOA_IPV6, .data = { 0x1f, 0x90, 0xfe, 0x80, [17] = 1 },
+	.usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_link_local_last) {
+	.family = TOA_IPV6, .data = { 0x1f, 0x90, 0xfe, 0xbf, [4 ... 17] = 0xff },
+	.usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_below_link_local) {
+	.family = TOA_IPV6, .data = { 0x1f, 0x90, 0xfe, 0x7f, [4 ... 17] = 0xff },
+	.usable = true,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_above_link_local) {
+	.family = TOA_IPV6, .data = { 0x1f, 0x90, 0xfe, 0xc0 }, .usable = true,
+};
+
+#define V4MAPPED(a, b, c, d) \
+	{ 0x1f, 0x90, [12] = 0xff, 0xff, a, b, c, d }
+#define V4COMPAT(a, b, c, d) { 0x1f, 0x90, [14] = a, b, c, d }
+
+FIXTURE_VARIANT_ADD(addr, v6_mapped_any) {
+	.family = TOA_IPV6, .data = V4MAPPED(0, 0, 0, 0), .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_mapped_loopback) {
+	.family = TOA_IPV6, .data = V4MAPPED(127, 0, 0, 1), .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_mapped_link_local) {
+	.family = TOA_IPV6, .data = V4MAPPED(169, 254, 1, 1), .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_mapped_mcast) {
+	.family = TOA_IPV6, .data = V4MAPPED(224, 0, 0, 1), .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_mapped_bcast) {
+	.family = TOA_IPV6, .data = V4MAPPED(255, 255, 255, 255),
+	.usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_mapped_usable) {
+	.family = TOA_IPV6, .data = V4MAPPED(192, 0, 2, 7), .usable = true,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_not_mapped_loopback) {
+	.family = TOA_IPV6,
+	.data = { 0x1f, 0x90, [12] = 0xff, 0xfe, 127, 0, 0, 1 },
+	.usable = true,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_compat_loopback) {
+	.family = TOA_IPV6, .data = V4COMPAT(127, 0, 0, 1), .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_compat_link_local) {
+	.family = TOA_IPV6, .data = V4COMPAT(169, 254, 0, 0), .usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_compat_mcast) {
+	.family = TOA_IPV6, .data = V4COMPAT(239, 255, 255, 255),
+	.usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_compat_bcast) {
+	.family = TOA_IPV6, .data = V4COMPAT(255, 255, 255, 255),
+	.usable = false,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_compat_usable) {
+	.family = TOA_IPV6, .data = V4COMPAT(192, 0, 2, 7), .usable = true,
+};
+
+FIXTURE_VARIANT_ADD(addr, v6_not_compat_loopback) {
+	.family = TOA_IPV6, .data = { 0x1f, 0x90, [11] = 1, 0, 0, 127, 0, 0, 1 },
+	.usable = true,
 };
 
 FIXTURE_VARIANT_ADD(addr, v6_first_byte_only) {
