@@ -7,6 +7,7 @@
 #include "toa_parse.h"
 
 struct in6_addr;
+struct net;
 struct sk_buff;
 struct sock;
 struct sockaddr;
@@ -30,7 +31,11 @@ struct toa_stats {
 
 DECLARE_PER_CPU(struct toa_stats, toa_stats);
 
-static inline void toa_stat_inc(enum toa_stat stat)
+/*
+ * Counts @stat for a socket of @net. &init_net: the host-wide counters only,
+ * for a record whose socket is gone.
+ */
+static inline void toa_stat_inc(const struct net *net, enum toa_stat stat)
 {
 	this_cpu_inc(toa_stats.count[stat]);
 }

@@ -66,9 +66,9 @@ static void toa_sock_addr_copy(struct toa_addr *to, const struct toa_addr *from)
 		memcpy(to->ip6, from->ip6, sizeof(to->ip6));
 }
 
-static void toa_sock_free(struct toa_sock *ts)
+static void toa_sock_free(const struct net *net, struct toa_sock *ts)
 {
-	toa_stat_inc(TOA_STAT_IP6_ADDRESS_FREE);
+	toa_stat_inc(net, TOA_STAT_IP6_ADDRESS_FREE);
 	kmem_cache_free(toa_sock_cache[ts->addr.family], ts);
 }
 
@@ -83,7 +83,7 @@ void toa_sock_attach(struct sock *child, const struct sk_buff *skb)
 	if (optlen <= 0 ||
 	    !toa_parse((const u8 *)(th + 1), optlen, th->syn, &toa_kinds,
 		       &addr)) {
-		toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_NO_TOA);
+		toa_stat_inc(sock_net(child), TOA_STAT_SYN_RECV_SOCK_NO_TOA);
 		return;
 	}
 
@@ -110,15 +110,16 @@ void toa_sock_attach(struct sock *child, const struct sk_buff *skb)
 			kmem_cache_free(toa_sock_cache[addr.family], ts);
 			goto nomem;
 		}
-		toa_sock_free(stale);
+		/* Its socket, and so its namespace, is gone: host-wide only. */
+		toa_sock_free(&init_net, stale);
 	}
-	toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_TOA);
-	toa_stat_inc(TOA_STAT_IP6_ADDRESS_ALLOC);
+	toa_stat_inc(sock_net(child), TOA_STAT_SYN_RECV_SOCK_TOA);
+	toa_stat_inc(sock_net(child), TOA_STAT_IP6_ADDRESS_ALLOC);
 	return;
 
 nomem:
 	pr_warn_ratelimited("out of memory: a connection keeps the proxy's address\n");
-	toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_NO_TOA);
+	toa_stat_inc(sock_net(child), TOA_STAT_SYN_RECV_SOCK_NO_TOA);
 }
 
 /* Copies @sk's client address into @addr; false if it has none. */
@@ -173,7 +174,7 @@ int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 		if (sk->sk_protocol == IPPROTO_TCP &&
 		    READ_ONCE(sk->sk_max_ack_backlog) &&
 		    READ_ONCE(sk->sk_state) != TCP_LISTEN)
-			toa_stat_inc(TOA_STAT_GETNAME_TOA_EMPTY);
+			toa_stat_inc(sock_net(sk), TOA_STAT_GETNAME_TOA_EMPTY);
 		return 0;
 	}
 	/* Not connected: the kernel answers -ENOTCONN, as without toa. */
@@ -189,7 +190,7 @@ int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 		sin->sin_port = addr.port;
 		sin->sin_addr.s_addr = addr.ip4;
 		memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
-		toa_stat_inc(TOA_STAT_GETNAME_TOA_OK);
+		toa_stat_inc(sock_net(sk), TOA_STAT_GETNAME_TOA_OK);
 		return sizeof(*sin);
 	}
 
@@ -198,7 +199,8 @@ int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	 * guide's sample server expects: the family the caller reads is not
 	 * the one stored.
 	 */
-	toa_stat_inc(sk->sk_family == AF_INET ? TOA_STAT_GETNAME_TOA_MISMATCH :
+	toa_stat_inc(sock_net(sk),
+		     sk->sk_family == AF_INET ? TOA_STAT_GETNAME_TOA_MISMATCH :
 						TOA_STAT_GETNAME_TOA_OK);
 	sin6 = (struct sockaddr_in6 *)uaddr;
 	sin6->sin6_family = AF_INET6;
@@ -219,8 +221,8 @@ bool toa_sock_peer6(const struct sock *sk, struct in6_addr *in6, __be16 *port)
 		toa_addr_to_in6(&addr, in6);
 		*port = addr.port;
 	}
-	toa_stat_inc(found ? TOA_STAT_GETNAME_TOA_OK :
-			     TOA_STAT_GETNAME_TOA_EMPTY);
+	toa_stat_inc(sock_net(sk), found ? TOA_STAT_GETNAME_TOA_OK :
+					   TOA_STAT_GETNAME_TOA_EMPTY);
 	return found;
 }
 
@@ -235,7 +237,7 @@ void toa_sock_detach(const struct sock *sk)
 	ts = rhashtable_lookup(&toa_socks, &sk, toa_socks_params);
 	if (ts && !rhashtable_remove_fast(&toa_socks, &ts->node,
 					  toa_socks_params))
-		toa_sock_free(ts);
+		toa_sock_free(sock_net(sk), ts);
 	rcu_read_unlock();
 }
 
@@ -267,10 +269,14 @@ int toa_sock_init(void)
 	return err;
 }
 
-/* Sockets still open keep working, with the proxy's address. */
+/*
+ * Sockets still open keep working, with the proxy's address. Their sockets
+ * may have ended unseen since the hooks went: host-wide counts only, and the
+ * namespaces' counters go with the module anyway.
+ */
 static void toa_sock_forget(void *ptr, void *arg)
 {
-	toa_sock_free(ptr);
+	toa_sock_free(&init_net, ptr);
 }
 
 /* Called once nothing can reach the table any more. */
