@@ -11,10 +11,15 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/net.h>
+#include <linux/proc_fs.h>
 #include <linux/rhashtable.h>
+#include <linux/seq_file.h>
+#include <linux/seq_file_net.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
 #include <net/ipv6.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
 #include "toa.h"
@@ -241,6 +246,165 @@ void toa_sock_detach(const struct sock *sk)
 	rcu_read_unlock();
 }
 
+/*
+ * /proc/net/toa_table: the TOA connections of the reader's namespace, one a
+ * line, with the addresses ss shows and the client's. The walk holds no lock
+ * across reads: each buffer enters the table again and skips what was shown
+ * (so a line may be missed or shown twice while connections come and go).
+ */
+struct toa_table_iter {
+	struct seq_net_private p;	/* first: seq_file_net() */
+	struct rhashtable_iter hti;
+};
+
+/* The next record that names a socket of the reader's namespace. */
+static struct toa_sock *toa_table_next(struct seq_file *seq)
+{
+	struct toa_table_iter *iter = seq->private;
+	struct toa_sock *ts;
+	const struct sock *sk;
+
+	for (;;) {
+		ts = rhashtable_walk_next(&iter->hti);
+		if (ts == ERR_PTR(-EAGAIN))	/* resized: walk on */
+			continue;
+		if (!ts)
+			return NULL;
+		/* Sockets are SLAB_TYPESAFE_BY_RCU: always a socket's net. */
+		sk = READ_ONCE(ts->sk);
+		if (sk && net_eq(sock_net(sk), seq_file_net(seq)))
+			return ts;
+	}
+}
+
+static void *toa_table_start(struct seq_file *seq, loff_t *pos)
+	__acquires(RCU)
+{
+	struct toa_table_iter *iter = seq->private;
+	void *v = SEQ_START_TOKEN;
+	loff_t skip;
+
+	rhashtable_walk_enter(&toa_socks, &iter->hti);
+	rhashtable_walk_start(&iter->hti);
+	for (skip = *pos; skip && v; skip--)
+		v = toa_table_next(seq);
+	return v;
+}
+
+static void *toa_table_seq_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	++*pos;
+	return toa_table_next(seq);
+}
+
+static void toa_table_stop(struct seq_file *seq, void *v)
+	__releases(RCU)
+{
+	struct toa_table_iter *iter = seq->private;
+
+	rhashtable_walk_stop(&iter->hti);
+	rhashtable_walk_exit(&iter->hti);
+}
+
+/* As ss prints it: 10.0.0.1:80, [2001:db8::1]:80, [::ffff:10.0.0.1]:80. */
+static void toa_table_addr(struct seq_file *seq, int family, const void *addr,
+			   __be16 port)
+{
+	if (family == AF_INET)
+		seq_printf(seq, "%pI4:%u ", addr, ntohs(port));
+	else
+		seq_printf(seq, "[%pI6c]:%u ", addr, ntohs(port));
+}
+
+/* The socket's own addresses: local, and the peer (the proxy). */
+static void toa_table_sock(struct seq_file *seq, const struct sock *sk,
+			   u16 num)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		toa_table_addr(seq, AF_INET6, &sk->sk_v6_rcv_saddr, htons(num));
+		toa_table_addr(seq, AF_INET6, &sk->sk_v6_daddr, sk->sk_dport);
+		return;
+	}
+#endif
+	toa_table_addr(seq, AF_INET, &sk->sk_rcv_saddr, htons(num));
+	toa_table_addr(seq, AF_INET, &sk->sk_daddr, sk->sk_dport);
+}
+
+static int toa_table_show(struct seq_file *seq, void *v)
+{
+	struct toa_sock *ts = v;
+	struct toa_addr addr;
+	struct sock *sk;
+	int shown = SEQ_SKIP;
+	u16 num;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(seq, "local proxy client inode\n");
+		return 0;
+	}
+	/*
+	 * The record, and its socket, may be ending. Held, the socket is one
+	 * (maybe a new one in the same place): if its record, as getname reads
+	 * it, is there, the line is true of a live connection.
+	 */
+	sk = (struct sock *)READ_ONCE(ts->sk);
+	if (!sk || !refcount_inc_not_zero(&sk->sk_refcnt))
+		return SEQ_SKIP;
+	/* Closing (its port already given back): no connection any more. */
+	num = READ_ONCE(sk->sk_num);
+	if (!num || READ_ONCE(sk->sk_state) == TCP_CLOSE ||
+	    !net_eq(sock_net(sk), seq_file_net(seq)) ||
+	    !toa_sock_addr_get(sk, &addr))
+		goto out;
+	toa_table_sock(seq, sk, num);
+	if (addr.family == TOA_IPV4)
+		toa_table_addr(seq, AF_INET, &addr.ip4, addr.port);
+	else
+		toa_table_addr(seq, AF_INET6, addr.ip6, addr.port);
+	seq_printf(seq, "%lu\n", sock_i_ino(sk));
+	shown = 0;
+out:
+	sock_put(sk);
+	return shown;
+}
+
+static const struct seq_operations toa_table_ops = {
+	.start = toa_table_start,
+	.next = toa_table_seq_next,
+	.stop = toa_table_stop,
+	.show = toa_table_show,
+};
+
+static unsigned int toa_table_net_id __read_mostly;
+
+/* A namespace starts even when its file cannot be made. */
+static int __net_init toa_table_net_init(struct net *net)
+{
+	struct proc_dir_entry **file = net_generic(net, toa_table_net_id);
+
+	*file = proc_create_net("toa_table", 0400, net->proc_net,
+				&toa_table_ops, sizeof(struct toa_table_iter));
+	if (!*file)
+		pr_warn("cannot create /proc/net/toa_table (does another module have one?): this network namespace goes on without it\n");
+	return 0;
+}
+
+/* Only toa's own file: one made by another module is not toa's to remove. */
+static void __net_exit toa_table_net_exit(struct net *net)
+{
+	struct proc_dir_entry **file = net_generic(net, toa_table_net_id);
+
+	proc_remove(*file);
+}
+
+static struct pernet_operations toa_table_net_ops = {
+	.init = toa_table_net_init,
+	.exit = toa_table_net_exit,
+	.id = &toa_table_net_id,
+	.size = sizeof(struct proc_dir_entry *),
+};
+
 static void toa_sock_caches_destroy(void)
 {
 	/* Waits for RCU readers itself: the caches are SLAB_TYPESAFE_BY_RCU. */
@@ -265,7 +429,17 @@ int toa_sock_init(void)
 	}
 	err = rhashtable_init(&toa_socks, &toa_socks_params);
 	if (err)
-		toa_sock_caches_destroy();
+		goto err_table;
+	/* After the table, before unloading frees it: the file walks it. */
+	err = register_pernet_subsys(&toa_table_net_ops);
+	if (err)
+		goto err_file;
+	return 0;
+
+err_file:
+	rhashtable_destroy(&toa_socks);
+err_table:
+	toa_sock_caches_destroy();
 	return err;
 }
 
@@ -282,6 +456,7 @@ static void toa_sock_forget(void *ptr, void *arg)
 /* Called once nothing can reach the table any more. */
 void toa_sock_uninit(void)
 {
+	unregister_pernet_subsys(&toa_table_net_ops);
 	rhashtable_free_and_destroy(&toa_socks, toa_sock_forget, NULL);
 	toa_sock_caches_destroy();
 }
