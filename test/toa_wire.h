@@ -135,9 +135,10 @@ static inline const char *addr_str(const union addr *a, char *buf, size_t size)
 	return buf;
 }
 
-static inline int tcp_listen(int family, const char *ip, int port, bool v6only)
+static inline int tcp_listen_in(const char *ns, int family, const char *ip,
+				int port, bool v6only)
 {
-	int fd = socket_in(SRV_NS, family, SOCK_STREAM, 0);
+	int fd = socket_in(ns, family, SOCK_STREAM, 0);
 	int one = 1, v6 = v6only;
 	union addr a;
 	socklen_t len = addr_make(&a, ip, port);
@@ -154,17 +155,27 @@ static inline int tcp_listen(int family, const char *ip, int port, bool v6only)
 	return fd;
 }
 
-static inline int tcp_connect(const char *ip, int port)
+static inline int tcp_listen(int family, const char *ip, int port, bool v6only)
+{
+	return tcp_listen_in(SRV_NS, family, ip, port, v6only);
+}
+
+static inline int tcp_connect_in(const char *ns, const char *ip, int port)
 {
 	union addr a;
 	socklen_t len = addr_make(&a, ip, port);
-	int fd = socket_in(CLI_NS, a.sa.sa_family, SOCK_STREAM, 0);
+	int fd = socket_in(ns, a.sa.sa_family, SOCK_STREAM, 0);
 
 	if (fd >= 0 && connect(fd, &a.sa, len)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static inline int tcp_connect(const char *ip, int port)
+{
+	return tcp_connect_in(CLI_NS, ip, port);
 }
 
 /* The option the client's next connections carry (len 0: none). */
@@ -377,6 +388,17 @@ static inline int stats_read(long long *stats)
 	}
 	fclose(f);
 	return found == STAT_COUNT ? 0 : -1;
+}
+
+static inline int stats_read_fn(void *stats)
+{
+	return stats_read(stats);
+}
+
+/* The counters as namespace @ns shows them. */
+static inline int stats_read_in(const char *ns, long long *stats)
+{
+	return in_netns(ns, stats_read_fn, stats);
 }
 
 /* Reads the counters once closed sockets are freed (alloc == free). */
