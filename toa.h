@@ -3,6 +3,9 @@
 #define TOA_H
 
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include "compat.h"
 #include "toa_parse.h"
 
@@ -30,11 +33,43 @@ struct toa_stats {
 	u64 count[TOA_STAT_COUNT];
 };
 
+/* Host-wide: shown in the initial namespace's /proc/net/toa_stats. */
 DECLARE_PER_CPU(struct toa_stats, toa_stats);
 
-static inline void toa_stat_inc(enum toa_stat stat)
+/* What toa keeps for each network namespace (net_generic()). */
+struct toa_stats_net {
+	/*
+	 * The namespace's own counters; none for the initial namespace, whose
+	 * file shows the host-wide ones. NULL if they could not be allocated,
+	 * and from the namespace's pre_exit on: sockets (kernel ones) can end
+	 * after toa's exit of their namespace. Read under RCU, as an __rcu
+	 * pointer would be (sparse takes no __percpu __rcu).
+	 */
+	struct toa_stats __percpu *stats;
+	struct toa_stats __percpu *stats_mem;	/* freed at exit */
+	struct proc_dir_entry *stats_file;	/* NULL if it could not be made */
+};
+
+extern unsigned int toa_stats_net_id;
+
+/*
+ * Counts @stat for a socket of @net. &init_net: the host-wide counters only,
+ * also for a record whose socket is gone. Runs in softirq or task context.
+ */
+static inline void toa_stat_inc(const struct net *net, enum toa_stat stat)
 {
+	struct toa_stats_net *tn;
+	struct toa_stats __percpu *stats;
+
 	this_cpu_inc(toa_stats.count[stat]);
+	if (net_eq(net, &init_net))
+		return;
+	rcu_read_lock();
+	tn = net_generic(net, toa_stats_net_id);
+	stats = READ_ONCE(tn->stats);
+	if (stats)
+		this_cpu_inc(stats->count[stat]);
+	rcu_read_unlock();
 }
 
 extern struct toa_kinds toa_kinds;

@@ -11,10 +11,15 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/net.h>
+#include <linux/proc_fs.h>
 #include <linux/rhashtable.h>
+#include <linux/seq_file.h>
+#include <linux/seq_file_net.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
 #include <net/ipv6.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
 #include "toa.h"
@@ -66,9 +71,9 @@ static void toa_sock_addr_copy(struct toa_addr *to, const struct toa_addr *from)
 		memcpy(to->ip6, from->ip6, sizeof(to->ip6));
 }
 
-static void toa_sock_free(struct toa_sock *ts)
+static void toa_sock_free(const struct net *net, struct toa_sock *ts)
 {
-	toa_stat_inc(TOA_STAT_IP6_ADDRESS_FREE);
+	toa_stat_inc(net, TOA_STAT_IP6_ADDRESS_FREE);
 	kmem_cache_free(toa_sock_cache[ts->addr.family], ts);
 }
 
@@ -83,11 +88,11 @@ void toa_sock_attach(struct sock *child, const struct sk_buff *skb)
 	if (optlen <= 0 ||
 	    !toa_parse((const u8 *)(th + 1), optlen, th->syn, &toa_kinds,
 		       &addr)) {
-		toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_NO_TOA);
+		toa_stat_inc(sock_net(child), TOA_STAT_SYN_RECV_SOCK_NO_TOA);
 		return;
 	}
 	if (!toa_trust_allows(sock_net(child), skb)) {
-		toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_TOA_UNTRUSTED);
+		toa_stat_inc(sock_net(child), TOA_STAT_SYN_RECV_SOCK_TOA_UNTRUSTED);
 		return;
 	}
 
@@ -114,15 +119,16 @@ void toa_sock_attach(struct sock *child, const struct sk_buff *skb)
 			kmem_cache_free(toa_sock_cache[addr.family], ts);
 			goto nomem;
 		}
-		toa_sock_free(stale);
+		/* Its socket, and so its namespace, is gone: host-wide only. */
+		toa_sock_free(&init_net, stale);
 	}
-	toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_TOA);
-	toa_stat_inc(TOA_STAT_IP6_ADDRESS_ALLOC);
+	toa_stat_inc(sock_net(child), TOA_STAT_SYN_RECV_SOCK_TOA);
+	toa_stat_inc(sock_net(child), TOA_STAT_IP6_ADDRESS_ALLOC);
 	return;
 
 nomem:
 	pr_warn_ratelimited("out of memory: a connection keeps the proxy's address\n");
-	toa_stat_inc(TOA_STAT_SYN_RECV_SOCK_NO_TOA);
+	toa_stat_inc(sock_net(child), TOA_STAT_SYN_RECV_SOCK_NO_TOA);
 }
 
 /* Copies @sk's client address into @addr; false if it has none. */
@@ -177,7 +183,7 @@ int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 		if (sk->sk_protocol == IPPROTO_TCP &&
 		    READ_ONCE(sk->sk_max_ack_backlog) &&
 		    READ_ONCE(sk->sk_state) != TCP_LISTEN)
-			toa_stat_inc(TOA_STAT_GETNAME_TOA_EMPTY);
+			toa_stat_inc(sock_net(sk), TOA_STAT_GETNAME_TOA_EMPTY);
 		return 0;
 	}
 	/* Not connected: the kernel answers -ENOTCONN, as without toa. */
@@ -193,7 +199,7 @@ int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 		sin->sin_port = addr.port;
 		sin->sin_addr.s_addr = addr.ip4;
 		memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
-		toa_stat_inc(TOA_STAT_GETNAME_TOA_OK);
+		toa_stat_inc(sock_net(sk), TOA_STAT_GETNAME_TOA_OK);
 		return sizeof(*sin);
 	}
 
@@ -204,11 +210,11 @@ int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	 * answer.
 	 */
 	if (sk->sk_family == AF_INET) {
-		toa_stat_inc(TOA_STAT_GETNAME_TOA_MISMATCH);
+		toa_stat_inc(sock_net(sk), TOA_STAT_GETNAME_TOA_MISMATCH);
 		if (READ_ONCE(toa_ipv6_on_ipv4) == TOA_IPV6_ON_IPV4_PROXY)
 			return 0;
 	} else {
-		toa_stat_inc(TOA_STAT_GETNAME_TOA_OK);
+		toa_stat_inc(sock_net(sk), TOA_STAT_GETNAME_TOA_OK);
 	}
 	sin6 = (struct sockaddr_in6 *)uaddr;
 	sin6->sin6_family = AF_INET6;
@@ -229,8 +235,8 @@ bool toa_sock_peer6(const struct sock *sk, struct in6_addr *in6, __be16 *port)
 		toa_addr_to_in6(&addr, in6);
 		*port = addr.port;
 	}
-	toa_stat_inc(found ? TOA_STAT_GETNAME_TOA_OK :
-			     TOA_STAT_GETNAME_TOA_EMPTY);
+	toa_stat_inc(sock_net(sk), found ? TOA_STAT_GETNAME_TOA_OK :
+					   TOA_STAT_GETNAME_TOA_EMPTY);
 	return found;
 }
 
@@ -245,9 +251,168 @@ void toa_sock_detach(const struct sock *sk)
 	ts = rhashtable_lookup(&toa_socks, &sk, toa_socks_params);
 	if (ts && !rhashtable_remove_fast(&toa_socks, &ts->node,
 					  toa_socks_params))
-		toa_sock_free(ts);
+		toa_sock_free(sock_net(sk), ts);
 	rcu_read_unlock();
 }
+
+/*
+ * /proc/net/toa_table: the TOA connections of the reader's namespace, one a
+ * line, with the addresses ss shows and the client's. The walk holds no lock
+ * across reads: each buffer enters the table again and skips what was shown
+ * (so a line may be missed or shown twice while connections come and go).
+ */
+struct toa_table_iter {
+	struct seq_net_private p;	/* first: seq_file_net() */
+	struct rhashtable_iter hti;
+};
+
+/* The next record that names a socket of the reader's namespace. */
+static struct toa_sock *toa_table_next(struct seq_file *seq)
+{
+	struct toa_table_iter *iter = seq->private;
+	struct toa_sock *ts;
+	const struct sock *sk;
+
+	for (;;) {
+		ts = rhashtable_walk_next(&iter->hti);
+		if (ts == ERR_PTR(-EAGAIN))	/* resized: walk on */
+			continue;
+		if (!ts)
+			return NULL;
+		/* Sockets are SLAB_TYPESAFE_BY_RCU: always a socket's net. */
+		sk = READ_ONCE(ts->sk);
+		if (sk && net_eq(sock_net(sk), seq_file_net(seq)))
+			return ts;
+	}
+}
+
+static void *toa_table_start(struct seq_file *seq, loff_t *pos)
+	__acquires(RCU)
+{
+	struct toa_table_iter *iter = seq->private;
+	void *v = SEQ_START_TOKEN;
+	loff_t skip;
+
+	rhashtable_walk_enter(&toa_socks, &iter->hti);
+	rhashtable_walk_start(&iter->hti);
+	for (skip = *pos; skip && v; skip--)
+		v = toa_table_next(seq);
+	return v;
+}
+
+static void *toa_table_seq_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	++*pos;
+	return toa_table_next(seq);
+}
+
+static void toa_table_stop(struct seq_file *seq, void *v)
+	__releases(RCU)
+{
+	struct toa_table_iter *iter = seq->private;
+
+	rhashtable_walk_stop(&iter->hti);
+	rhashtable_walk_exit(&iter->hti);
+}
+
+/* As ss prints it: 10.0.0.1:80, [2001:db8::1]:80, [::ffff:10.0.0.1]:80. */
+static void toa_table_addr(struct seq_file *seq, int family, const void *addr,
+			   __be16 port)
+{
+	if (family == AF_INET)
+		seq_printf(seq, "%pI4:%u ", addr, ntohs(port));
+	else
+		seq_printf(seq, "[%pI6c]:%u ", addr, ntohs(port));
+}
+
+/* The socket's own addresses: local, and the peer (the proxy). */
+static void toa_table_sock(struct seq_file *seq, const struct sock *sk,
+			   u16 num)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		toa_table_addr(seq, AF_INET6, &sk->sk_v6_rcv_saddr, htons(num));
+		toa_table_addr(seq, AF_INET6, &sk->sk_v6_daddr, sk->sk_dport);
+		return;
+	}
+#endif
+	toa_table_addr(seq, AF_INET, &sk->sk_rcv_saddr, htons(num));
+	toa_table_addr(seq, AF_INET, &sk->sk_daddr, sk->sk_dport);
+}
+
+static int toa_table_show(struct seq_file *seq, void *v)
+{
+	struct toa_sock *ts = v;
+	struct toa_addr addr;
+	struct sock *sk;
+	int shown = SEQ_SKIP;
+	u16 num;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(seq, "local proxy client inode\n");
+		return 0;
+	}
+	/*
+	 * The record, and its socket, may be ending. Held, the socket is one
+	 * (maybe a new one in the same place): if its record, as getname reads
+	 * it, is there, the line is true of a live connection.
+	 */
+	sk = (struct sock *)READ_ONCE(ts->sk);
+	if (!sk || !refcount_inc_not_zero(&sk->sk_refcnt))
+		return SEQ_SKIP;
+	/* Closing (its port already given back): no connection any more. */
+	num = READ_ONCE(sk->sk_num);
+	if (!num || READ_ONCE(sk->sk_state) == TCP_CLOSE ||
+	    !net_eq(sock_net(sk), seq_file_net(seq)) ||
+	    !toa_sock_addr_get(sk, &addr))
+		goto out;
+	toa_table_sock(seq, sk, num);
+	if (addr.family == TOA_IPV4)
+		toa_table_addr(seq, AF_INET, &addr.ip4, addr.port);
+	else
+		toa_table_addr(seq, AF_INET6, addr.ip6, addr.port);
+	seq_printf(seq, "%lu\n", sock_i_ino(sk));
+	shown = 0;
+out:
+	sock_put(sk);
+	return shown;
+}
+
+static const struct seq_operations toa_table_ops = {
+	.start = toa_table_start,
+	.next = toa_table_seq_next,
+	.stop = toa_table_stop,
+	.show = toa_table_show,
+};
+
+static unsigned int toa_table_net_id __read_mostly;
+
+/* A namespace starts even when its file cannot be made. */
+static int __net_init toa_table_net_init(struct net *net)
+{
+	struct proc_dir_entry **file = net_generic(net, toa_table_net_id);
+
+	*file = proc_create_net("toa_table", 0400, net->proc_net,
+				&toa_table_ops, sizeof(struct toa_table_iter));
+	if (!*file)
+		pr_warn("cannot create /proc/net/toa_table (does another module have one?): this network namespace goes on without it\n");
+	return 0;
+}
+
+/* Only toa's own file: one made by another module is not toa's to remove. */
+static void __net_exit toa_table_net_exit(struct net *net)
+{
+	struct proc_dir_entry **file = net_generic(net, toa_table_net_id);
+
+	proc_remove(*file);
+}
+
+static struct pernet_operations toa_table_net_ops = {
+	.init = toa_table_net_init,
+	.exit = toa_table_net_exit,
+	.id = &toa_table_net_id,
+	.size = sizeof(struct proc_dir_entry *),
+};
 
 static void toa_sock_caches_destroy(void)
 {
@@ -273,19 +438,34 @@ int toa_sock_init(void)
 	}
 	err = rhashtable_init(&toa_socks, &toa_socks_params);
 	if (err)
-		toa_sock_caches_destroy();
+		goto err_table;
+	/* After the table, before unloading frees it: the file walks it. */
+	err = register_pernet_subsys(&toa_table_net_ops);
+	if (err)
+		goto err_file;
+	return 0;
+
+err_file:
+	rhashtable_destroy(&toa_socks);
+err_table:
+	toa_sock_caches_destroy();
 	return err;
 }
 
-/* Sockets still open keep working, with the proxy's address. */
+/*
+ * Sockets still open keep working, with the proxy's address. Their sockets
+ * may have ended unseen since the hooks went: host-wide counts only, and the
+ * namespaces' counters go with the module anyway.
+ */
 static void toa_sock_forget(void *ptr, void *arg)
 {
-	toa_sock_free(ptr);
+	toa_sock_free(&init_net, ptr);
 }
 
 /* Called once nothing can reach the table any more. */
 void toa_sock_uninit(void)
 {
+	unregister_pernet_subsys(&toa_table_net_ops);
 	rhashtable_free_and_destroy(&toa_socks, toa_sock_forget, NULL);
 	toa_sock_caches_destroy();
 }

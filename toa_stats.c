@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per-CPU counters, shown in /proc/net/toa_stats of every network namespace:
- * servers in containers read their own /proc/net, while the counters are the
- * host's. A column per online CPU, and one for the CPUs that are not online,
- * whose counts would otherwise vanish from the sums when a CPU is unplugged.
+ * Per-CPU counters, shown in /proc/net/toa_stats: in a container's network
+ * namespace, that namespace's sockets; in the initial one, the host's, so
+ * that the host's admin sees every connection. A column per online CPU, and
+ * one for the CPUs that are not online, whose counts would otherwise vanish
+ * from the sums when a CPU is unplugged.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -31,11 +32,20 @@ static const char * const toa_stat_names[TOA_STAT_COUNT] = {
 #define TOA_STATS_NAME_WIDTH	30
 #define TOA_STATS_COLUMN_WIDTH	12
 
+unsigned int toa_stats_net_id __read_mostly;
+
 static int toa_stats_show(struct seq_file *seq, void *v)
 {
+	struct net *net = seq_file_single_net(seq);
+	struct toa_stats __percpu *stats = &toa_stats;
 	char label[TOA_STATS_NAME_WIDTH];
 	bool offline;
 	int cpu, stat;
+
+	/* The file is there only while the namespace is: before its pre_exit. */
+	if (!net_eq(net, &init_net))
+		stats = ((struct toa_stats_net *)
+			 net_generic(net, toa_stats_net_id))->stats;
 
 	cpus_read_lock();
 	offline = num_online_cpus() < num_possible_cpus();
@@ -56,10 +66,10 @@ static int toa_stats_show(struct seq_file *seq, void *v)
 		seq_printf(seq, "%-*s", TOA_STATS_NAME_WIDTH, label);
 		for_each_online_cpu(cpu)
 			seq_printf(seq, "%*llu", TOA_STATS_COLUMN_WIDTH,
-				   per_cpu(toa_stats, cpu).count[stat]);
+				   per_cpu_ptr(stats, cpu)->count[stat]);
 		for_each_possible_cpu(cpu)
 			if (!cpu_online(cpu))
-				sum += per_cpu(toa_stats, cpu).count[stat];
+				sum += per_cpu_ptr(stats, cpu)->count[stat];
 		if (offline)
 			seq_printf(seq, "%*llu", TOA_STATS_COLUMN_WIDTH, sum);
 		seq_putc(seq, '\n');
@@ -68,34 +78,56 @@ static int toa_stats_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
-static unsigned int toa_stats_net_id __read_mostly;
-
-struct toa_stats_net {
-	struct proc_dir_entry *file;	/* NULL if it could not be made */
-};
-
-/* A namespace (a container) starts even when its file cannot be made. */
+/*
+ * A namespace (a container) starts even when its counters or its file cannot
+ * be made: toa goes on counting for the host.
+ */
 static int __net_init toa_stats_net_init(struct net *net)
 {
 	struct toa_stats_net *tn = net_generic(net, toa_stats_net_id);
 
-	tn->file = proc_create_single("toa_stats", 0444, net->proc_net,
-				      toa_stats_show);
-	if (!tn->file)
+	if (!net_eq(net, &init_net)) {
+		struct toa_stats __percpu *stats = alloc_percpu(struct toa_stats);
+
+		if (!stats) {
+			pr_warn("out of memory: this network namespace goes on without /proc/net/toa_stats\n");
+			return 0;
+		}
+		tn->stats_mem = stats;
+		/* Pairs with READ_ONCE() in toa_stat_inc(): zeroed, then seen. */
+		smp_store_release(&tn->stats, stats);
+	}
+	tn->stats_file = proc_create_net_single("toa_stats", 0444,
+						net->proc_net, toa_stats_show,
+						NULL);
+	if (!tn->stats_file)
 		pr_warn("cannot create /proc/net/toa_stats (does another module have one?): this network namespace goes on without it\n");
 	return 0;
 }
 
-/* Only toa's own file: one made by another module is not toa's to remove. */
+/*
+ * Only toa's own file: one made by another module is not toa's to remove.
+ * Counting sites stop finding the counters here; the kernel waits for an RCU
+ * grace period between pre_exit and exit.
+ */
+static void __net_exit toa_stats_net_pre_exit(struct net *net)
+{
+	struct toa_stats_net *tn = net_generic(net, toa_stats_net_id);
+
+	proc_remove(tn->stats_file);
+	WRITE_ONCE(tn->stats, NULL);
+}
+
 static void __net_exit toa_stats_net_exit(struct net *net)
 {
 	struct toa_stats_net *tn = net_generic(net, toa_stats_net_id);
 
-	proc_remove(tn->file);
+	free_percpu(tn->stats_mem);
 }
 
 static struct pernet_operations toa_stats_net_ops = {
 	.init = toa_stats_net_init,
+	.pre_exit = toa_stats_net_pre_exit,
 	.exit = toa_stats_net_exit,
 	.id = &toa_stats_net_id,
 	.size = sizeof(struct toa_stats_net),

@@ -173,7 +173,7 @@ stress_suite=''
 
 check_suite() {
 	local suite=$1 w=$work/$1 kver start status warnings tests
-	tests="toa_test guide_test toa_hostile_test toa_trust_test"
+	tests="toa_test guide_test toa_hostile_test toa_trust_test toa_netns_test"
 	[ -n "$stress_suite" ] || stress_suite=$suite
 	[ "$suite" != "$stress_suite" ] || tests+=" toa_stress_test"
 	rm -rf "$w"

@@ -23,7 +23,7 @@ setup_netns; tap $? "network namespaces"
 attach_client "$out"; tap $? "option sender attached"
 insmod "$ko"; tap $? "insmod toa.ko"
 
-for t in ${TOA_TESTS:-toa_test guide_test toa_hostile_test toa_stress_test}; do
+for t in ${TOA_TESTS:-toa_test guide_test toa_hostile_test toa_trust_test toa_netns_test toa_stress_test}; do
 	echo "# $t"
 	(cd "$out" && TOA_KO="$ko" TOA_TEST_OUT="$out" "./$t")
 	tap $? "$t exit status"

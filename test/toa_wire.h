@@ -135,9 +135,10 @@ static inline const char *addr_str(const union addr *a, char *buf, size_t size)
 	return buf;
 }
 
-static inline int tcp_listen(int family, const char *ip, int port, bool v6only)
+static inline int tcp_listen_in(const char *ns, int family, const char *ip,
+				int port, bool v6only)
 {
-	int fd = socket_in(SRV_NS, family, SOCK_STREAM, 0);
+	int fd = socket_in(ns, family, SOCK_STREAM, 0);
 	int one = 1, v6 = v6only;
 	union addr a;
 	socklen_t len = addr_make(&a, ip, port);
@@ -154,12 +155,18 @@ static inline int tcp_listen(int family, const char *ip, int port, bool v6only)
 	return fd;
 }
 
-/* A connection from the client namespace, from source @src if not NULL. */
-static inline int tcp_connect_from(const char *src, const char *ip, int port)
+static inline int tcp_listen(int family, const char *ip, int port, bool v6only)
+{
+	return tcp_listen_in(SRV_NS, family, ip, port, v6only);
+}
+
+/* A connection from namespace @ns, from source @src if not NULL. */
+static inline int tcp_connect_in_from(const char *ns, const char *src,
+				      const char *ip, int port)
 {
 	union addr a, s;
 	socklen_t len = addr_make(&a, ip, port);
-	int fd = socket_in(CLI_NS, a.sa.sa_family, SOCK_STREAM, 0);
+	int fd = socket_in(ns, a.sa.sa_family, SOCK_STREAM, 0);
 
 	if (fd >= 0 && src && bind(fd, &s.sa, addr_make(&s, src, 0))) {
 		close(fd);
@@ -174,7 +181,18 @@ static inline int tcp_connect_from(const char *src, const char *ip, int port)
 
 static inline int tcp_connect(const char *ip, int port)
 {
-	return tcp_connect_from(NULL, ip, port);
+	return tcp_connect_in_from(CLI_NS, NULL, ip, port);
+}
+
+static inline int tcp_connect_in(const char *ns, const char *ip, int port)
+{
+	return tcp_connect_in_from(ns, NULL, ip, port);
+}
+
+/* A connection from the client namespace, from source @src. */
+static inline int tcp_connect_from(const char *src, const char *ip, int port)
+{
+	return tcp_connect_in_from(CLI_NS, src, ip, port);
 }
 
 /* The option the client's next connections carry (len 0: none). */
@@ -387,6 +405,17 @@ static inline int stats_read(long long *stats)
 	}
 	fclose(f);
 	return found == STAT_COUNT ? 0 : -1;
+}
+
+static inline int stats_read_fn(void *stats)
+{
+	return stats_read(stats);
+}
+
+/* The counters as namespace @ns shows them. */
+static inline int stats_read_in(const char *ns, long long *stats)
+{
+	return in_netns(ns, stats_read_fn, stats);
 }
 
 /* Reads the counters once closed sockets are freed (alloc == free). */
