@@ -371,7 +371,7 @@ static int toa_table_show(struct seq_file *seq, void *v)
 		toa_table_addr(seq, AF_INET, &addr.ip4, addr.port);
 	else
 		toa_table_addr(seq, AF_INET6, addr.ip6, addr.port);
-	seq_printf(seq, "%lu\n", sock_i_ino(sk));
+	seq_printf(seq, "%llu\n", (u64)sock_i_ino(sk));
 	shown = 0;
 out:
 	sock_put(sk);
