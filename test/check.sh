@@ -8,7 +8,7 @@ set -u
 repo=$(realpath "$(dirname "$0")/..")
 cache=${TOA_CACHE:-/var/cache/toa-test}
 work=${TOA_WORK:-/tmp/toa-check}
-timeout=${TOA_TIMEOUT:-900}
+timeout=${TOA_TIMEOUT:-1500}
 
 # What the rig and the guest's tests need on the host (the host root is the guest's root).
 host_packages=(bison busybox-static bpftool clang cpio debootstrap ethtool flex gcc iproute2 kmod
@@ -172,10 +172,14 @@ run_guest() {
 stress_suite=''
 
 check_suite() {
-	local suite=$1 w=$work/$1 kver start status warnings tests
-	tests="toa_test guide_test toa_hostile_test toa_trust_test toa_netns_test"
+	local suite=$1 w=$work/$1 kver start status warnings tests reloading
+	# The programs that load and unload toa run under single-threaded TCG: with a host thread
+	# per vCPU, QEMU can run a stale translation of kernel text that ftrace re-patched on the
+	# other vCPU and hang the guest (README: Reliability). The others keep both host cores.
+	tests="guide_test toa_hostile_test"
+	reloading="toa_test toa_trust_test toa_netns_test"
 	[ -n "$stress_suite" ] || stress_suite=$suite
-	[ "$suite" != "$stress_suite" ] || tests+=" toa_stress_test"
+	[ "$suite" != "$stress_suite" ] || reloading+=" toa_stress_test"
 	rm -rf "$w"
 	mkdir -p "$w/results"
 
@@ -208,9 +212,11 @@ check_suite() {
 	fi
 
 	run_guest "$suite" "$w" "$kver" "$w/build/toa.ko" "$tests"
+	run_guest "$suite, single-threaded TCG" "$w/reloading" "$kver" "$w/build/toa.ko" \
+		"$reloading" -S
 	[ "$suite" != "$stress_suite" ] ||
-		run_guest "$suite, single-threaded TCG" "$w/load-loop" "$kver" "$w/build/toa.ko" \
-			toa_load_loop_test -S
+		run_guest "$suite, load loop, single-threaded TCG" "$w/load-loop" "$kver" \
+			"$w/build/toa.ko" toa_load_loop_test -S
 }
 
 main() {
