@@ -590,7 +590,7 @@ toa_meta_headers_pkg() {
 # toa_copy_source DEST: the files that build toa.ko (no build products).
 toa_copy_source() {
 	mkdir -p "$1"
-	cp "$TOA_SRC"/Kbuild "$TOA_SRC"/Makefile "$TOA_SRC"/*.c "$TOA_SRC"/*.h "$1"/
+	cp "$TOA_SRC"/Kbuild "$TOA_SRC"/compat.mk "$TOA_SRC"/Makefile "$TOA_SRC"/*.c "$TOA_SRC"/*.h "$1"/
 	[ ! -f "$TOA_SRC/dkms.conf" ] ||
 		sed "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$TOA_VERSION\"/" \
 			"$TOA_SRC/dkms.conf" >"$1/dkms.conf"
