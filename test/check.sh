@@ -140,6 +140,16 @@ check_tap() {
 	fi
 }
 
+# boot_guest DIR KVER KO TESTS [RUN_OPTION...]: one boot of the VM for run_guest.
+boot_guest() {
+	local w=$1 kver=$2 ko=$3 tests=$4
+	shift 4
+	(cd "$repo" && test/qemu/run.sh -k "$kver" -w "$w/results" -t "$timeout" -a "$guest_kargs" "$@" \
+		-- env TOA_KO="$ko" TOA_TEST_OUT="$repo/test/out" \
+		TOA_SRC="$repo" TOA_TESTS="$tests" RESULTS="$w/results" sh test/guest.sh) \
+		> "$w/console.log" 2>&1 < /dev/null
+}
+
 # run_guest LABEL DIR KVER KO TESTS [RUN_OPTION...]: test/guest.sh runs TESTS in a VM booting
 # KVER, with toa.ko KO; the console and results go to DIR, the results are counted under LABEL.
 run_guest() {
@@ -147,11 +157,17 @@ run_guest() {
 	shift 5
 	mkdir -p "$w/results"
 	start=$SECONDS
-	(cd "$repo" && test/qemu/run.sh -k "$kver" -w "$w/results" -t "$timeout" -a "$guest_kargs" "$@" \
-		-- env TOA_KO="$ko" TOA_TEST_OUT="$repo/test/out" \
-		TOA_SRC="$repo" TOA_TESTS="$tests" RESULTS="$w/results" sh test/guest.sh) \
-		> "$w/console.log" 2>&1 < /dev/null
+	boot_guest "$w" "$kver" "$ko" "$tests" "$@"
 	status=$?
+	# 125: the kernel died before the guest's init ran, so before toa was loaded. Multi-threaded
+	# TCG can run a vCPU into kernel text another vCPU is patching (the kernel's own static keys
+	# at boot): once, boot again on one host thread, where that cannot happen.
+	if [ $status -eq 125 ] && grep -aq 'Kernel panic' "$w/console.log"; then
+		echo "# $label: the kernel died while booting, before toa was loaded; booting again on one host thread"
+		mv "$w/console.log" "$w/console-first-boot.log"
+		boot_guest "$w" "$kver" "$ko" "$tests" "$@" -S
+		status=$?
+	fi
 	echo "# $label: guest exited with $status after $(since "$start")"
 	report_tap "$label" "$w/console.log"
 	case $status in
