@@ -1,10 +1,15 @@
 #!/bin/bash
-# usage: bench/run.sh     (make bench; as root)
-# Builds toa.ko for bookworm's kernel and the bench programs, boots the kernel under QEMU (2 vCPUs)
-# and runs bench/guest.sh there; then bench/report.sh writes bench/out/results.txt, results.csv and
-# results.png, copied to bench/results.png for BENCHMARKS.md. About 20 minutes on 2 cores.
+# usage: bench/run.sh [--quick]     (make bench, make bench-quick; as root)
+# Builds toa.ko for bookworm's kernel and the bench programs. Boots the kernel under QEMU counting
+# instructions (one vCPU, -icount) for bench/count.sh, then bench/count-report.sh writes
+# bench/out/count.txt and count.png. Without --quick, boots it again on 2 vCPUs for bench/guest.sh
+# (wall clock and memory); bench/report.sh writes bench/out/results.txt, results.csv and
+# results.png. The plots are copied to bench/ for BENCHMARKS.md. About 35 minutes on 2 cores; 6
+# with --quick.
 # env: ROUNDS (9), RATE_SECONDS (3), CALLS (getpeername() calls per sample, 500000),
-#      BENCH_OPEN (connections held open, 10000,100000,500000), TOA_VM_LOCK (/tmp/toa-vm.lock)
+#      BENCH_OPEN (connections held open, 10000,100000,500000), COUNT_ROUNDS (2; --quick 1),
+#      COUNT_CONNS (5000; 1000), COUNT_CALLS (100000; 20000), COUNT_SYNS (10000; 2000),
+#      TOA_VM_LOCK (/tmp/toa-vm.lock)
 set -euo pipefail
 
 repo=$(realpath "$(dirname "$0")/..")
@@ -13,6 +18,19 @@ work=${TOA_WORK:-/tmp/toa-bench}
 lock=${TOA_VM_LOCK:-/tmp/toa-vm.lock}
 rounds=${ROUNDS:-9} rate_seconds=${RATE_SECONDS:-3} calls=${CALLS:-500000}
 bench_open=${BENCH_OPEN:-10000,100000,500000}
+quick=false
+case ${1:-} in
+--quick) quick=true ;;
+'') ;;
+*) sed -n '2s/^# //p' "$0" >&2; exit 2 ;;
+esac
+if $quick; then
+	count_env=(COUNT_ROUNDS="${COUNT_ROUNDS:-1}" COUNT_CONNS="${COUNT_CONNS:-1000}"
+		COUNT_CALLS="${COUNT_CALLS:-20000}" COUNT_SYNS="${COUNT_SYNS:-2000}")
+else
+	count_env=(COUNT_ROUNDS="${COUNT_ROUNDS:-2}" COUNT_CONNS="${COUNT_CONNS:-5000}"
+		COUNT_CALLS="${COUNT_CALLS:-100000}" COUNT_SYNS="${COUNT_SYNS:-10000}")
+fi
 # Enough for 500000 connections (both ends: about 7.6 kB a pair) and the rest.
 mem=8192
 
@@ -42,6 +60,14 @@ cpu_ticks() {
 children_seconds() {
 	times > "$work/times"
 	children_cpu=$(awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' "$work/times")
+}
+
+# A run whose guest kernel complained is no result.
+kernel_quiet() {
+	if grep -aE 'BUG:|WARNING:|Oops|general protection' "$1"; then
+		echo "bench: the guest's kernel complained: see $1" >&2
+		exit 1
+	fi
 }
 
 step() {
@@ -74,9 +100,27 @@ main() {
 	} > "$out/raw/host.txt"
 
 	# One VM at a time on this machine: others' runs take the same lock.
-	step "waiting for $lock, then the guest (console: $work/console.log)"
+	step "waiting for $lock"
 	exec 9>> "$lock"
 	flock 9
+	step "counting instructions (console: $work/count-console.log)"
+	start=$SECONDS
+	rm -rf "$out/count"
+	mkdir -p "$out/count"
+	(cd "$repo" && test/qemu/run.sh -k "$kver" -s 1 -i -t 1800 -a slab_nomerge -w "$out/count" \
+		-- env TOA_KO="$work/build/toa.ko" TOA_BPF="$repo/test/out" TOA_BENCH="$out/toa_bench" \
+		RESULTS="$out/count" "${count_env[@]}" sh bench/count.sh) > "$work/count-console.log" 2>&1 ||
+		{ echo "bench: the counting guest failed: see $work/count-console.log" >&2; exit 1; }
+	step "counting guest done in $((SECONDS - start))s"
+	kernel_quiet "$out/count/dmesg.txt"
+	"$repo/bench/count-report.sh" "$out/count" "$out"
+	cp "$out/count.png" "$repo/bench/count.png"
+	if $quick; then
+		cat "$out/count.txt"
+		return
+	fi
+
+	step "the timing guest (console: $work/console.log)"
 	start=$SECONDS
 	read -r host_busy host_steal < <(cpu_ticks)
 	children_seconds
@@ -101,14 +145,11 @@ main() {
 				"the hypervisor under the host %.0f %%\n", s, (other > 0 ? other : 0),
 				steal / hz * 100 / (s * cpus)
 		}' >> "$out/raw/host.txt"
-	if grep -aE 'BUG:|WARNING:|Oops|general protection' "$out/raw/dmesg.txt"; then
-		echo "bench: the guest's kernel complained: see $out/raw/dmesg.txt" >&2
-		exit 1
-	fi
+	kernel_quiet "$out/raw/dmesg.txt"
 
 	"$repo/bench/report.sh" "$out/raw" "$out"
 	cp "$out/results.png" "$repo/bench/results.png"
-	cat "$out/results.txt"
+	cat "$out/count.txt" "$out/results.txt"
 }
 
 main "$@"

@@ -13,18 +13,25 @@
  *                                      holds N1, then N2, ... connections open
  *                                      (from the client addresses SRC), running
  *                                      CMD at each with OPEN=N in its environment
+ *   toa_bench count OP N PEER          nanoseconds per operation, one operation
+ *                                      after the other in one process: under
+ *                                      QEMU's -icount shift=0, guest
+ *                                      instructions (bench/count.sh)
  *
  * PEER is the address the server must see: "toa" (the proxy's claim) or
  * "client" (the real one). Any other answer fails the run, so that a result
  * cannot be filed under the wrong setup.
  */
 #include "toa_wire.h"
+#include <netinet/ip.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
 #define RATE_PORT	9100
 #define GETNAME_PORT	9101
 #define HOLD_PORT	9102
+#define COUNT_PORT	9103
+#define INIT_NS		"toa-init"
 
 /* Two of each keep both vCPUs busy: the handshake runs in connect(). */
 #define RATE_CLIENTS	2
@@ -53,7 +60,9 @@ static in_addr_t peer_wanted(const char *peer)
 		return inet_addr(TOA_IP4);
 	if (!strcmp(peer, "client"))
 		return inet_addr(CLI4);
-	fprintf(stderr, "peer must be toa or client, not %s\n", peer);
+	if (!strcmp(peer, "loopback"))
+		return htonl(INADDR_LOOPBACK);
+	fprintf(stderr, "peer must be toa, client or loopback, not %s\n", peer);
 	exit(2);
 }
 
@@ -409,8 +418,169 @@ static void usage(void)
 		"usage: toa_bench wire toa|none\n"
 		"       toa_bench rate SECONDS toa|client\n"
 		"       toa_bench getname CALLS toa|client\n"
-		"       toa_bench hold N1,N2,... toa|client CMD SRC...\n");
+		"       toa_bench hold N1,N2,... toa|client CMD SRC...\n"
+		"       toa_bench count conn|getpeer|getpeer-busy|getsock|getpeer-init|syn N toa|client|loopback\n");
 	exit(2);
+}
+
+/*
+ * The operations of "count", each run @n times in a row by one process: with
+ * one vCPU, its instructions, the kernel's included, are the only ones that
+ * run but for the timer's. Client sockets are made in the namespace the
+ * function runs in (the listener keeps its own).
+ */
+struct count {
+	long n;
+	int listener;
+	in_addr_t want;
+	const char *ip;	/* the listener's */
+	bool bad;
+};
+
+/* An accepted connection, handshake to close; the server asks for its peer. */
+static int count_conn(void *arg)
+{
+	struct count *c = arg;
+	union addr srv;
+	socklen_t len = addr_make(&srv, c->ip, COUNT_PORT);
+
+	for (long i = 0; i < c->n; i++) {
+		int client = socket(AF_INET, SOCK_STREAM, 0), server;
+
+		if (client < 0 || connect(client, &srv.sa, len))
+			die("count conn: connect");
+		server = accept(c->listener, NULL, NULL);
+		if (server < 0)
+			die("count conn: accept");
+		c->bad |= !peer_ip_is(server, c->want);
+		close(server);
+		close_reset(client);
+	}
+	return 0;
+}
+
+/* A connection that stays open until the process ends. */
+static int count_connect(void *arg)
+{
+	struct count *c = arg;
+	union addr srv;
+
+	return connect(socket(AF_INET, SOCK_STREAM, 0), &srv.sa,
+		       addr_make(&srv, c->ip, COUNT_PORT)) ? -1 : 0;
+}
+
+static uint16_t csum_fold_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint16_t *w = data;
+
+	for (; len > 1; len -= 2)
+		sum += *w++;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/*
+ * SYNs that never complete, from a raw socket: the listener answers each, the
+ * client's kernel resets the answer. What toa costs a server under a flood.
+ */
+static int count_syn(void *arg)
+{
+	struct count *c = arg;
+	struct {
+		struct in_addr src, dst;
+		uint8_t zero, proto;
+		uint16_t len;
+		struct tcphdr th;
+	} pkt = {
+		.proto = IPPROTO_TCP, .len = htons(sizeof(struct tcphdr)),
+		.th = { .dest = htons(COUNT_PORT), .doff = 5, .syn = 1,
+			.window = htons(65535) },
+	};
+	union addr dst;
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+
+	addr_make(&dst, c->ip, 0);
+	inet_pton(AF_INET, CLI4, &pkt.src);
+	pkt.dst = dst.sin.sin_addr;
+	if (fd < 0)
+		die("count syn: raw socket");
+	for (long i = 0; i < c->n; i++) {
+		pkt.th.source = htons(20000 + i % 40000);
+		pkt.th.seq = htonl(i);
+		pkt.th.check = 0;
+		pkt.th.check = ~csum_fold_add(0, &pkt, sizeof(pkt));
+		if (sendto(fd, &pkt.th, sizeof(pkt.th), 0, &dst.sa,
+			   sizeof(dst.sin)) != sizeof(pkt.th))
+			die("count syn: sendto");
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * OP: conn (the connection from the client namespace), getpeer, getsock (on
+ * an accepted one), getpeer-busy (getpeer without TOA while a TOA connection
+ * is open), getpeer-init (on one over loopback in the initial namespace,
+ * whose counters are the host's only: bench/count.sh names it INIT_NS) or
+ * syn. Prints ns per OP.
+ */
+static int cmd_count(const char *op, long n, const char *peer)
+{
+	bool init = !strcmp(op, "getpeer-init");
+	bool busy = !strcmp(op, "getpeer-busy");
+	struct count c = { .n = n, .want = peer_wanted(peer),
+			   .ip = init ? "127.0.0.1" : SRV4 };
+	int server = -1;
+	double t0, t1;
+
+	c.listener = tcp_listen_in(init ? INIT_NS : SRV_NS, AF_INET, c.ip,
+				   COUNT_PORT, false);
+	if (c.listener < 0)
+		die("count: listen");
+	/* A TOA connection open beside the measured one, which has none. */
+	if (busy) {
+		cmd_wire("toa");
+		if (in_netns(CLI_NS, count_connect, &c) ||
+		    accept(c.listener, NULL, NULL) < 0)
+			die("count: the TOA connection");
+		cmd_wire("none");
+	}
+	if (!strcmp(op, "getpeer") || !strcmp(op, "getsock") || init || busy) {
+		if (init ? count_connect(&c) :
+			   in_netns(CLI_NS, count_connect, &c))
+			die("count: connect");
+		server = accept(c.listener, NULL, NULL);
+		if (server < 0 || !peer_ip_is(server, c.want)) {
+			fprintf(stderr, "count: the peer is not %s\n", peer);
+			return 1;
+		}
+	}
+
+	t0 = now();
+	if (!strcmp(op, "conn"))
+		in_netns(CLI_NS, count_conn, &c);
+	else if (!strcmp(op, "syn"))
+		in_netns(CLI_NS, count_syn, &c);
+	else if (server >= 0)
+		for (long i = 0; i < n; i++) {
+			union addr a;
+			socklen_t len = sizeof(a);
+
+			if (strcmp(op, "getsock"))
+				getpeername(server, &a.sa, &len);
+			else
+				getsockname(server, &a.sa, &len);
+		}
+	else
+		usage();
+	t1 = now();
+	if (c.bad) {
+		fprintf(stderr, "count: a peer was not %s\n", peer);
+		return 1;
+	}
+	printf("%.1f\n", (t1 - t0) * 1e9 / n);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -421,6 +591,8 @@ int main(int argc, char **argv)
 		return cmd_rate(atof(argv[2]), argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "getname"))
 		return cmd_getname(atol(argv[2]), argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "count"))
+		return cmd_count(argv[2], atol(argv[3]), argv[4]);
 	if (argc >= 6 && !strcmp(argv[1], "hold"))
 		return cmd_hold(argv[2], argv[3], argv[4], argc - 5, argv + 5);
 	usage();

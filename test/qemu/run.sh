@@ -1,9 +1,11 @@
 #!/bin/bash
-# usage: test/qemu/run.sh [-k KVER] [-s SMP] [-m MEM_MB] [-t TIMEOUT_S] [-w RWDIR] [-a KARGS] [-S] [-- CMD...]
+# usage: test/qemu/run.sh [-k KVER] [-s SMP] [-m MEM_MB] [-t TIMEOUT_S] [-w RWDIR] [-a KARGS] [-S] [-i] [-- CMD...]
 # Boots a kernel fetched by kernel.sh (default: bookworm's) under QEMU, TCG, with the host root as
 # the guest's root and RWDIR shared read-write, and runs CMD (default: an interactive shell) in the
 # current directory; KARGS go on the guest kernel's command line (e.g. slab_nomerge). -S runs all
-# vCPUs on one host thread (single-threaded TCG), for loops that re-patch kernel text.
+# vCPUs on one host thread (single-threaded TCG), for loops that re-patch kernel text. -i counts
+# instructions: -S, and the guest's clock advances 1 ns per instruction (-icount shift=0; boots
+# with one vCPU only: bench/run.sh).
 # Exit: CMD's status; 124 timeout; 125 the guest did not boot; 126 it died in CMD.
 set -eu
 
@@ -11,7 +13,7 @@ here=$(dirname "$(realpath "$0")")
 cache=${TOA_CACHE:-/var/cache/toa-test}
 
 usage() {
-	sed -n '2,7s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,9s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -27,8 +29,8 @@ write_command() {
 	fi
 }
 
-kver='' smp=2 mem=2048 timeout='' rwdir='' kargs='' tcg_threads=multi
-while getopts k:s:m:t:w:a:Sh opt; do
+kver='' smp=2 mem=2048 timeout='' rwdir='' kargs='' tcg_threads=multi icount=()
+while getopts k:s:m:t:w:a:Sih opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	s) smp=$OPTARG ;;
@@ -37,6 +39,7 @@ while getopts k:s:m:t:w:a:Sh opt; do
 	w) rwdir=$OPTARG ;;
 	a) kargs=$OPTARG ;;
 	S) tcg_threads=single ;;
+	i) tcg_threads=single icount=(-icount "shift=0,sleep=off") ;;
 	*) usage ;;
 	esac
 done
@@ -84,7 +87,7 @@ fi
 # multidevs=remap keeps inode numbers unique across the host file systems seen through one share.
 status=0
 timeout --foreground -k 5 "$timeout" \
-	qemu-system-x86_64 -M microvm,pit=on,pic=on,rtc=on -accel "tcg,thread=$tcg_threads" -cpu max \
+	qemu-system-x86_64 -M microvm,pit=on,pic=on,rtc=on -accel "tcg,thread=$tcg_threads" "${icount[@]}" -cpu max \
 	-smp "$smp" -m "$mem" -nodefaults -no-user-config -display none -no-reboot \
 	-serial "$serial" -kernel "$kdir/vmlinux" -initrd "$kdir/initramfs.cpio.gz" -append "$append" \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
