@@ -137,7 +137,12 @@ static bool toa_sock_addr_get(const struct sock *sk, struct toa_addr *addr)
 	const struct toa_sock *ts;
 	bool found = false;
 
-	if (sk->sk_protocol != IPPROTO_TCP)
+	/*
+	 * No TOA connection on the host: no hashing. A record is in the table
+	 * before its socket can be accepted (the accept queue's lock orders
+	 * the two), so this never misses one.
+	 */
+	if (sk->sk_protocol != IPPROTO_TCP || !atomic_read(&toa_socks.nelems))
 		return false;
 	rcu_read_lock();
 	ts = rhashtable_lookup(&toa_socks, &sk, toa_socks_params);
