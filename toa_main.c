@@ -148,4 +148,4 @@ module_exit(toa_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("TCP Option Address: the real client address behind an L4 proxy");
 MODULE_AUTHOR("The toa developers");
-MODULE_VERSION("1.0.0");
+MODULE_VERSION(TOA_VERSION);	/* dkms.conf's PACKAGE_VERSION (Kbuild) */

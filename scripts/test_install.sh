@@ -551,9 +551,9 @@ else
 fi
 
 # --- make install, make uninstall, modinfo --------------------------------
-# In a copy of the source, into a staging root.
+# In a copy of the source as the installers make it, into a staging root.
 mkdir -p "$scratch/src/scripts" "$scratch/staging"
-cp "$here/../Kbuild" "$here/../Makefile" "$here"/../*.c "$here"/../*.h "$scratch/src/"
+bash -c '. "$1"; TOA_SRC=$2; toa_copy_source "$3"' _ "$here/toa-lib.sh" "$here/.." "$scratch/src"
 cp "$here/install.mk" "$scratch/src/scripts/"
 staged=$scratch/staging/lib/modules/$kver/kernel/net/netfilter/ipvs
 make_toa() {

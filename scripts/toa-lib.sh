@@ -356,13 +356,14 @@ toa_set_kernel() {
 
 toa_source_version() {
 	local src=$1
-	for f in Kbuild Makefile toa_main.c; do
+	for f in Kbuild Makefile toa_main.c dkms.conf; do
 		[ -f "$src/$f" ] ||
 			toa_die "$src is not the toa source tree (no $f)" \
 				"point --source to the unpacked toa directory"
 	done
-	TOA_VERSION=$(sed -n 's/^MODULE_VERSION("\(.*\)");.*/\1/p' "$src/toa_main.c")
-	[ -n "$TOA_VERSION" ] || toa_die "no MODULE_VERSION in $src/toa_main.c"
+	# Kbuild takes MODULE_VERSION from there too.
+	TOA_VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$src/dkms.conf")
+	[ -n "$TOA_VERSION" ] || toa_die "no PACKAGE_VERSION in $src/dkms.conf"
 }
 
 # --- packages ------------------------------------------------------------
@@ -590,10 +591,8 @@ toa_meta_headers_pkg() {
 # toa_copy_source DEST: the files that build toa.ko (no build products).
 toa_copy_source() {
 	mkdir -p "$1"
-	cp "$TOA_SRC"/Kbuild "$TOA_SRC"/compat.mk "$TOA_SRC"/Makefile "$TOA_SRC"/*.c "$TOA_SRC"/*.h "$1"/
-	[ ! -f "$TOA_SRC/dkms.conf" ] ||
-		sed "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$TOA_VERSION\"/" \
-			"$TOA_SRC/dkms.conf" >"$1/dkms.conf"
+	cp "$TOA_SRC"/Kbuild "$TOA_SRC"/compat.mk "$TOA_SRC"/Makefile "$TOA_SRC"/dkms.conf \
+		"$TOA_SRC"/*.c "$TOA_SRC"/*.h "$1"/
 }
 
 toa_build() {
