@@ -10,7 +10,7 @@
 #include <linux/moduleparam.h>
 #include "toa.h"
 
-static int kinds[16] = { 254, 253 };
+static int kinds[TOA_KINDS_MAX] = { 254, 253 };
 static unsigned int kinds_count = 2;
 module_param_array(kinds, int, &kinds_count, 0444);
 MODULE_PARM_DESC(kinds,
@@ -94,7 +94,7 @@ static int __init toa_kinds_init(char *list, size_t size)
 
 static int __init toa_init(void)
 {
-	char list[64];
+	char list[TOA_KINDS_MAX * sizeof("255,")];
 	int err;
 
 	err = toa_kinds_init(list, sizeof(list));

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * What toa shows user space: the getsockopt that gives an IPv4 socket its
- * IPv6 client, the TCP option that carries the client and the rows of
- * /proc/net/toa_stats. The module, its tests and the benchmark read them
- * here, so that they cannot drift apart.
+ * IPv6 client, the TCP option that carries the client, the limit of the
+ * kinds= parameter and the rows of /proc/net/toa_stats. The module, its
+ * tests, the benchmark and the installer read them here, so that they
+ * cannot drift apart.
  */
 #ifndef _TOA_UAPI_H
 #define _TOA_UAPI_H
@@ -28,6 +29,9 @@ struct toa_peer6 {
 /* The option: kind, length, port, then the client's IPv4 or IPv6 address. */
 #define TOA_OPT_LEN_IP4		8
 #define TOA_OPT_LEN_IP6		20
+
+/* The kinds= parameter takes up to this many option kinds. */
+#define TOA_KINDS_MAX		16
 
 /*
  * The rows of /proc/net/toa_stats, in their order, named as in the user

@@ -254,8 +254,13 @@ toa_write_params() {
 		toa_write_conf "$TOA_MODPROBE_DIR/toa.conf" "options toa $(toa_module_params)"
 }
 
+# The most kinds the module takes (its kinds= array is that long).
+toa_kinds_max() {
+	sed -n 's/^#define TOA_KINDS_MAX[[:space:]]*\([0-9]*\)$/\1/p' "$TOA_SRC/toa_uapi.h" 2>/dev/null
+}
+
 toa_check_kinds() {
-	local k n=0 list
+	local k n=0 list max
 	[ -n "$TOA_KINDS" ] || return 0
 	case $TOA_KINDS in
 	*[!0-9,]* | ,* | *, | *,,*)
@@ -271,7 +276,10 @@ toa_check_kinds() {
 				"the proxy's TOA kind is usually 254 (EdgeOne), or 200 (Tencent CLB hybrid cloud, original LVS)"
 		fi
 	done
-	[ "$n" -le 16 ] || toa_die "--kinds: at most 16 kinds, got $n"
+	max=$(toa_kinds_max)
+	[ -n "$max" ] || toa_die "$TOA_SRC is not the toa source tree (no TOA_KINDS_MAX in toa_uapi.h)" \
+		"point --source to the unpacked toa directory"
+	[ "$n" -le "$max" ] || toa_die "--kinds: at most $max kinds, got $n"
 }
 
 toa_check_ipv6_on_ipv4() {
