@@ -77,6 +77,13 @@ int toa_trust_init(void);
 void toa_trust_uninit(void);
 bool toa_trust_allows(const struct net *net, const struct sk_buff *skb);
 
+/* getname()'s @peer, as net/socket.c passes it; the kernel names none. */
+enum toa_getname_peer {
+	TOA_GETNAME_SOCKNAME,	/* getsockname() */
+	TOA_GETNAME_PEERNAME,	/* getpeername() */
+	TOA_GETNAME_ACCEPT,	/* accept(): the new socket's peer */
+};
+
 int toa_sock_init(void);
 void toa_sock_uninit(void);
 void toa_sock_attach(struct sock *child, const struct sk_buff *skb);

@@ -8,7 +8,14 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <net/tcp.h>
 #include "toa.h"
+
+/* The parser, built for user space too, cannot use the kernel's names. */
+static_assert(TOA_OPT_EOL == TCPOPT_EOL);
+static_assert(TOA_OPT_NOP == TCPOPT_NOP);
+static_assert(TOA_OPT_TFO_KIND == TCPOPT_EXP);
+static_assert(TOA_TFO_EXP_MAGIC == TCPOPT_FASTOPEN_MAGIC);
 
 static int kinds[TOA_KINDS_MAX] = { 254, 253 };
 static unsigned int kinds_count = 2;
@@ -56,10 +63,18 @@ module_param_cb(ipv6_on_ipv4, &toa_ipv6_on_ipv4_ops, &toa_ipv6_on_ipv4, 0644);
 MODULE_PARM_DESC(ipv6_on_ipv4,
 		 "What accept() and getpeername() on an IPv4 socket return for an IPv6 client: sockaddr_in6 (default; a server that sizes an IPv4 listener's addresses for IPv4, such as nginx's listen 80, drops the client) or proxy (the proxy's address, as without toa; the client through getsockopt(IPPROTO_IP, 4096)); writable in /sys/module/toa/parameters");
 
-/* Kinds TCP itself uses (RFC 9293 registry) would hide real options. */
+/*
+ * Kinds TCP itself uses (RFC 9293 registry) would hide real options. The
+ * kernel names all but User Timeout and, before 6.7, TCP-AO.
+ */
 static bool toa_kind_usable(int kind)
 {
-	static const u8 tcp_kinds[] = { 0, 1, 2, 3, 4, 5, 8, 19, 28, 29, 30, 34 };
+	static const u8 tcp_kinds[] = {
+		TCPOPT_EOL, TCPOPT_NOP, TCPOPT_MSS, TCPOPT_WINDOW,
+		TCPOPT_SACK_PERM, TCPOPT_SACK, TCPOPT_TIMESTAMP, TCPOPT_MD5SIG,
+		28 /* User Timeout, RFC 5482 */, 29 /* TCP-AO, RFC 5925 */,
+		TCPOPT_MPTCP, TCPOPT_FASTOPEN,
+	};
 	int i;
 
 	if (kind < 0 || kind > 255)

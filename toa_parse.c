@@ -6,12 +6,6 @@
 #include "toa_parse.h"
 #include "toa_uapi.h"
 
-enum {
-	TOA_OPT_EOL = 0,
-	TOA_OPT_NOP = 1,
-	TOA_OPT_TFO_KIND = 254,
-};
-
 /*
  * No proxy sends these as a client's address: the unspecified address,
  * loopback, link-local, multicast and broadcast. Passing one on would make a
