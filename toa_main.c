@@ -8,6 +8,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/stringify.h>
 #include <net/tcp.h>
 #include "toa.h"
 
@@ -61,7 +62,9 @@ static const struct kernel_param_ops toa_ipv6_on_ipv4_ops = {
 
 module_param_cb(ipv6_on_ipv4, &toa_ipv6_on_ipv4_ops, &toa_ipv6_on_ipv4, 0644);
 MODULE_PARM_DESC(ipv6_on_ipv4,
-		 "What accept() and getpeername() on an IPv4 socket return for an IPv6 client: sockaddr_in6 (default; a server that sizes an IPv4 listener's addresses for IPv4, such as nginx's listen 80, drops the client) or proxy (the proxy's address, as without toa; the client through getsockopt(IPPROTO_IP, 4096)); writable in /sys/module/toa/parameters");
+		 "What accept() and getpeername() on an IPv4 socket return for an IPv6 client: sockaddr_in6 (default; a server that sizes an IPv4 listener's addresses for IPv4, such as nginx's listen 80, drops the client) or proxy (the proxy's address, as without toa; the client through getsockopt(IPPROTO_IP, "
+		 __stringify(TOA_SO_GET_LOOKUP)
+		 ")); writable in /sys/module/toa/parameters");
 
 /*
  * Kinds TCP itself uses (RFC 9293 registry) would hide real options. The
