@@ -379,11 +379,11 @@ toa_source_version() {
 # What the tests run for real, and what only against stand-ins:
 # - make check-install (test/install) installs on a booted Debian whose image
 #   already has gcc, make, dkms and the headers: no package manager runs there.
-# - scripts/test_install.sh, on a Debian host with kernel headers, runs
+# - test/test_install.sh, on a Debian host with kernel headers, runs
 #   apt-get update, apt-cache policy and dpkg-query for real (its no-headers
 #   check asks for the headers of kernel 0.0.0-toa-test), and apt-get install
 #   only where that host lacks dkms.
-# - Everything else only against the stand-ins of scripts/test_install.sh,
+# - Everything else only against the stand-ins of test/test_install.sh,
 #   which answer queries, record their arguments and keep a list of
 #   "installed" packages: dnf, yum, zypper and rpm entirely, apt-get's lock
 #   options and retries, and a failed install keeping its packages.
