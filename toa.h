@@ -8,6 +8,7 @@
 #include <net/netns/generic.h>
 #include "compat.h"
 #include "toa_parse.h"
+#include "toa_uapi.h"
 
 struct in6_addr;
 struct net;
@@ -15,19 +16,6 @@ struct sk_buff;
 struct sock;
 struct sockaddr;
 struct socket;
-
-/* The rows of /proc/net/toa_stats, named as in the user guide. */
-enum toa_stat {
-	TOA_STAT_SYN_RECV_SOCK_TOA,
-	TOA_STAT_SYN_RECV_SOCK_NO_TOA,
-	TOA_STAT_GETNAME_TOA_OK,
-	TOA_STAT_GETNAME_TOA_MISMATCH,
-	TOA_STAT_GETNAME_TOA_EMPTY,
-	TOA_STAT_IP6_ADDRESS_ALLOC,
-	TOA_STAT_IP6_ADDRESS_FREE,
-	TOA_STAT_SYN_RECV_SOCK_TOA_UNTRUSTED,
-	TOA_STAT_COUNT
-};
 
 struct toa_stats {
 	u64 count[TOA_STAT_COUNT];
@@ -88,6 +76,13 @@ void toa_stats_uninit(void);
 int toa_trust_init(void);
 void toa_trust_uninit(void);
 bool toa_trust_allows(const struct net *net, const struct sk_buff *skb);
+
+/* getname()'s @peer, as net/socket.c passes it; the kernel names none. */
+enum toa_getname_peer {
+	TOA_GETNAME_SOCKNAME,	/* getsockname() */
+	TOA_GETNAME_PEERNAME,	/* getpeername() */
+	TOA_GETNAME_ACCEPT,	/* accept(): the new socket's peer */
+};
 
 int toa_sock_init(void);
 void toa_sock_uninit(void);

@@ -8,9 +8,17 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/stringify.h>
+#include <net/tcp.h>
 #include "toa.h"
 
-static int kinds[16] = { 254, 253 };
+/* The parser, built for user space too, cannot use the kernel's names. */
+static_assert(TOA_OPT_EOL == TCPOPT_EOL);
+static_assert(TOA_OPT_NOP == TCPOPT_NOP);
+static_assert(TOA_OPT_TFO_KIND == TCPOPT_EXP);
+static_assert(TOA_TFO_EXP_MAGIC == TCPOPT_FASTOPEN_MAGIC);
+
+static int kinds[TOA_KINDS_MAX] = { 254, 253 };
 static unsigned int kinds_count = 2;
 module_param_array(kinds, int, &kinds_count, 0444);
 MODULE_PARM_DESC(kinds,
@@ -54,12 +62,22 @@ static const struct kernel_param_ops toa_ipv6_on_ipv4_ops = {
 
 module_param_cb(ipv6_on_ipv4, &toa_ipv6_on_ipv4_ops, &toa_ipv6_on_ipv4, 0644);
 MODULE_PARM_DESC(ipv6_on_ipv4,
-		 "What accept() and getpeername() on an IPv4 socket return for an IPv6 client: sockaddr_in6 (default; a server that sizes an IPv4 listener's addresses for IPv4, such as nginx's listen 80, drops the client) or proxy (the proxy's address, as without toa; the client through getsockopt(IPPROTO_IP, 4096)); writable in /sys/module/toa/parameters");
+		 "What accept() and getpeername() on an IPv4 socket return for an IPv6 client: sockaddr_in6 (default; a server that sizes an IPv4 listener's addresses for IPv4, such as nginx's listen 80, drops the client) or proxy (the proxy's address, as without toa; the client through getsockopt(IPPROTO_IP, "
+		 __stringify(TOA_SO_GET_LOOKUP)
+		 ")); writable in /sys/module/toa/parameters");
 
-/* Kinds TCP itself uses (RFC 9293 registry) would hide real options. */
+/*
+ * Kinds TCP itself uses (RFC 9293 registry) would hide real options. The
+ * kernel names all but User Timeout and, before 6.7, TCP-AO.
+ */
 static bool toa_kind_usable(int kind)
 {
-	static const u8 tcp_kinds[] = { 0, 1, 2, 3, 4, 5, 8, 19, 28, 29, 30, 34 };
+	static const u8 tcp_kinds[] = {
+		TCPOPT_EOL, TCPOPT_NOP, TCPOPT_MSS, TCPOPT_WINDOW,
+		TCPOPT_SACK_PERM, TCPOPT_SACK, TCPOPT_TIMESTAMP, TCPOPT_MD5SIG,
+		28 /* User Timeout, RFC 5482 */, 29 /* TCP-AO, RFC 5925 */,
+		TCPOPT_MPTCP, TCPOPT_FASTOPEN,
+	};
 	int i;
 
 	if (kind < 0 || kind > 255)
@@ -94,7 +112,7 @@ static int __init toa_kinds_init(char *list, size_t size)
 
 static int __init toa_init(void)
 {
-	char list[64];
+	char list[TOA_KINDS_MAX * sizeof("255,")];
 	int err;
 
 	err = toa_kinds_init(list, sizeof(list));
@@ -148,4 +166,4 @@ module_exit(toa_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("TCP Option Address: the real client address behind an L4 proxy");
 MODULE_AUTHOR("The toa developers");
-MODULE_VERSION("1.0.0");
+MODULE_VERSION(TOA_VERSION);	/* dkms.conf's PACKAGE_VERSION (Kbuild) */

@@ -4,14 +4,7 @@
  * against what is left before a byte of the option is read.
  */
 #include "toa_parse.h"
-
-enum {
-	TOA_OPT_EOL = 0,
-	TOA_OPT_NOP = 1,
-	TOA_OPT_TFO_KIND = 254,
-	TOA_LEN_IPV4 = 8,	/* kind, length, port, IPv4 address */
-	TOA_LEN_IPV6 = 20,	/* kind, length, port, IPv6 address */
-};
+#include "toa_uapi.h"
 
 /*
  * No proxy sends these as a client's address: the unspecified address,
@@ -61,7 +54,7 @@ static bool toa_option(const u8 *opt, u8 size, bool syn, struct toa_addr *out)
 {
 	struct toa_addr a = { 0 };
 
-	if (size != TOA_LEN_IPV4 && size != TOA_LEN_IPV6)
+	if (size != TOA_OPT_LEN_IP4 && size != TOA_OPT_LEN_IP6)
 		return false;
 	if (syn && opt[0] == TOA_OPT_TFO_KIND &&
 	    opt[2] == (TOA_TFO_EXP_MAGIC >> 8) &&
@@ -69,7 +62,7 @@ static bool toa_option(const u8 *opt, u8 size, bool syn, struct toa_addr *out)
 		return false;
 
 	memcpy(&a.port, opt + 2, sizeof(a.port));
-	if (size == TOA_LEN_IPV4) {
+	if (size == TOA_OPT_LEN_IP4) {
 		a.family = TOA_IPV4;
 		memcpy(&a.ip4, opt + 4, sizeof(a.ip4));
 	} else {

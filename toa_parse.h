@@ -18,7 +18,15 @@ typedef __u8 u8;
 typedef __u32 u32;
 #endif
 
-/* Fast Open's experimental option (RFC 7413) shares kind 254 with TOA. */
+/*
+ * TCP's own option kinds the parser walks over, and Fast Open's experimental
+ * option (RFC 7413), which shares kind 254 with TOA. The kernel's names for
+ * them (TCPOPT_*) are not visible to user space: toa_main.c checks that both
+ * agree.
+ */
+#define TOA_OPT_EOL		0
+#define TOA_OPT_NOP		1
+#define TOA_OPT_TFO_KIND	254
 #define TOA_TFO_EXP_MAGIC	0xF989
 
 enum toa_family {

@@ -178,7 +178,7 @@ int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	 * In-kernel users (nfsd, ksmbd, ...) keep the real peer: they decide
 	 * on it, and may have room for a sockaddr_in only.
 	 */
-	if (!peer || !sock->file)
+	if (peer == TOA_GETNAME_SOCKNAME || !sock->file)
 		return 0;
 	if (!toa_sock_addr_get(sk, &addr)) {
 		/*
@@ -193,7 +193,7 @@ int toa_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	}
 	/* Not connected: the kernel answers -ENOTCONN, as without toa. */
 	if (!READ_ONCE(inet_sk(sk)->inet_dport) ||
-	    (peer == 1 &&
+	    (peer == TOA_GETNAME_PEERNAME &&
 	     ((1 << READ_ONCE(sk->sk_state)) & (TCPF_CLOSE | TCPF_SYN_SENT))))
 		return 0;
 

@@ -4,19 +4,10 @@
  * servers written for DPVS's NAT64 find the client's address on an IPv4
  * socket through the interface they already use.
  */
-#include <linux/in6.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
 #include <linux/uaccess.h>
 #include "toa.h"
-
-#define TOA_SO_GET_LOOKUP	4096
-
-/* DPVS's struct toa_nat64_peer. */
-struct toa_peer6 {
-	struct in6_addr saddr;
-	__be16 sport;
-};
 
 static int toa_sockopt_get(struct sock *sk, int optval, void __user *user,
 			   int *len)

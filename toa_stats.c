@@ -18,16 +18,12 @@
 
 DEFINE_PER_CPU(struct toa_stats, toa_stats);
 
+#define TOA_STAT_NAME(id, name)	name,
 static const char * const toa_stat_names[TOA_STAT_COUNT] = {
-	[TOA_STAT_SYN_RECV_SOCK_TOA] = "syn_recv_sock_toa",
-	[TOA_STAT_SYN_RECV_SOCK_NO_TOA] = "syn_recv_sock_no_toa",
-	[TOA_STAT_GETNAME_TOA_OK] = "getname_toa_ok",
-	[TOA_STAT_GETNAME_TOA_MISMATCH] = "getname_toa_mismatch",
-	[TOA_STAT_GETNAME_TOA_EMPTY] = "getname_toa_empty",
-	[TOA_STAT_IP6_ADDRESS_ALLOC] = "ip6_address_alloc",
-	[TOA_STAT_IP6_ADDRESS_FREE] = "ip6_address_free",
-	[TOA_STAT_SYN_RECV_SOCK_TOA_UNTRUSTED] = "syn_recv_sock_toa_untrusted",
+	TOA_STATS(TOA_STAT_NAME)
 };
+
+#undef TOA_STAT_NAME
 
 #define TOA_STATS_NAME_WIDTH	30
 #define TOA_STATS_COLUMN_WIDTH	12

@@ -254,8 +254,13 @@ toa_write_params() {
 		toa_write_conf "$TOA_MODPROBE_DIR/toa.conf" "options toa $(toa_module_params)"
 }
 
+# The most kinds the module takes (its kinds= array is that long).
+toa_kinds_max() {
+	sed -n 's/^#define TOA_KINDS_MAX[[:space:]]*\([0-9]*\)$/\1/p' "$TOA_SRC/toa_uapi.h" 2>/dev/null
+}
+
 toa_check_kinds() {
-	local k n=0 list
+	local k n=0 list max
 	[ -n "$TOA_KINDS" ] || return 0
 	case $TOA_KINDS in
 	*[!0-9,]* | ,* | *, | *,,*)
@@ -271,7 +276,10 @@ toa_check_kinds() {
 				"the proxy's TOA kind is usually 254 (EdgeOne), or 200 (Tencent CLB hybrid cloud, original LVS)"
 		fi
 	done
-	[ "$n" -le 16 ] || toa_die "--kinds: at most 16 kinds, got $n"
+	max=$(toa_kinds_max)
+	[ -n "$max" ] || toa_die "$TOA_SRC is not the toa source tree (no TOA_KINDS_MAX in toa_uapi.h)" \
+		"point --source to the unpacked toa directory"
+	[ "$n" -le "$max" ] || toa_die "--kinds: at most $max kinds, got $n"
 }
 
 toa_check_ipv6_on_ipv4() {
@@ -356,13 +364,14 @@ toa_set_kernel() {
 
 toa_source_version() {
 	local src=$1
-	for f in Kbuild Makefile toa_main.c; do
+	for f in Kbuild Makefile toa_main.c dkms.conf; do
 		[ -f "$src/$f" ] ||
 			toa_die "$src is not the toa source tree (no $f)" \
 				"point --source to the unpacked toa directory"
 	done
-	TOA_VERSION=$(sed -n 's/^MODULE_VERSION("\(.*\)");.*/\1/p' "$src/toa_main.c")
-	[ -n "$TOA_VERSION" ] || toa_die "no MODULE_VERSION in $src/toa_main.c"
+	# Kbuild takes MODULE_VERSION from there too.
+	TOA_VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$src/dkms.conf")
+	[ -n "$TOA_VERSION" ] || toa_die "no PACKAGE_VERSION in $src/dkms.conf"
 }
 
 # --- packages ------------------------------------------------------------
@@ -370,11 +379,11 @@ toa_source_version() {
 # What the tests run for real, and what only against stand-ins:
 # - make check-install (test/install) installs on a booted Debian whose image
 #   already has gcc, make, dkms and the headers: no package manager runs there.
-# - scripts/test_install.sh, on a Debian host with kernel headers, runs
+# - test/test_install.sh, on a Debian host with kernel headers, runs
 #   apt-get update, apt-cache policy and dpkg-query for real (its no-headers
 #   check asks for the headers of kernel 0.0.0-toa-test), and apt-get install
 #   only where that host lacks dkms.
-# - Everything else only against the stand-ins of scripts/test_install.sh,
+# - Everything else only against the stand-ins of test/test_install.sh,
 #   which answer queries, record their arguments and keep a list of
 #   "installed" packages: dnf, yum, zypper and rpm entirely, apt-get's lock
 #   options and retries, and a failed install keeping its packages.
@@ -590,10 +599,8 @@ toa_meta_headers_pkg() {
 # toa_copy_source DEST: the files that build toa.ko (no build products).
 toa_copy_source() {
 	mkdir -p "$1"
-	cp "$TOA_SRC"/Kbuild "$TOA_SRC"/compat.mk "$TOA_SRC"/Makefile "$TOA_SRC"/*.c "$TOA_SRC"/*.h "$1"/
-	[ ! -f "$TOA_SRC/dkms.conf" ] ||
-		sed "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$TOA_VERSION\"/" \
-			"$TOA_SRC/dkms.conf" >"$1/dkms.conf"
+	cp "$TOA_SRC"/Kbuild "$TOA_SRC"/compat.mk "$TOA_SRC"/Makefile "$TOA_SRC"/dkms.conf \
+		"$TOA_SRC"/*.c "$TOA_SRC"/*.h "$1"/
 }
 
 toa_build() {

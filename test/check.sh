@@ -259,7 +259,7 @@ main() {
 		fi
 		check_tap host-parser "host: option parser" make -C "$repo/test/unit" test
 		check_tap host-fuzzing "host: fuzzing" make -C "$repo/test/unit" fuzz-ci
-		check_tap host-installers "host: installers" "$repo/scripts/test_install.sh"
+		check_tap host-installers "host: installers" "$repo/test/test_install.sh"
 		# W=1 is left to check_suite, which builds every suite with it.
 		check_tap lint "host: lint" "$repo/test/lint.sh" --no-w1
 		grep -a '^# ' "$work/lint.log"	# the findings, FILE:LINE: message

@@ -393,7 +393,7 @@ static void nginx_log(const char *dir, char *buf, size_t size)
 
 TEST_F_TIMEOUT(nginx, logs_client, 120)
 {
-	long long before[STAT_COUNT], after[STAT_COUNT];
+	long long before[TOA_STAT_COUNT], after[TOA_STAT_COUNT];
 	char want[80], reply[64], log[256];
 	int fd;
 
@@ -412,7 +412,8 @@ TEST_F_TIMEOUT(nginx, logs_client, 120)
 	if (variant->dropped) {
 		ASSERT_STREQ("", reply) TH_LOG("nginx served the client");
 		ASSERT_EQ(0, stats_read(after));
-		ASSERT_EQ(1, after[STAT_MISMATCH] - before[STAT_MISMATCH]);
+		ASSERT_EQ(1, after[TOA_STAT_GETNAME_TOA_MISMATCH] -
+			     before[TOA_STAT_GETNAME_TOA_MISMATCH]);
 		/* nginx lives on, and only the next client shows in its log. */
 		ASSERT_EQ(0, toa_next(TOA_IP4, variant->ipv6_on_ipv4));
 		fd = tcp_connect(variant->connect_ip, NGINX_PORT);

@@ -311,7 +311,7 @@ static const struct hostile_case cases[] = {
 
 TEST_F_TIMEOUT(hostile, documented_outcomes, 120)
 {
-	long long before[STAT_COUNT], after[STAT_COUNT];
+	long long before[TOA_STAT_COUNT], after[TOA_STAT_COUNT];
 
 	ASSERT_EQ(0, stats_read(before));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -327,7 +327,7 @@ TEST_F_TIMEOUT(hostile, documented_outcomes, 120)
 			TH_LOG("%s", c->name);
 	}
 	stats_after_close(after);
-	ASSERT_EQ(after[STAT_ALLOC], after[STAT_FREE]);
+	ASSERT_EQ(after[TOA_STAT_IP6_ADDRESS_ALLOC], after[TOA_STAT_IP6_ADDRESS_FREE]);
 }
 
 TEST_HARNESS_MAIN

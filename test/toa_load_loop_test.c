@@ -76,7 +76,7 @@ FIXTURE_TEARDOWN(loop)
 TEST_F_TIMEOUT(loop, load_unload_under_churn, 900)
 {
 	static struct churn c;
-	long long stats[STAT_COUNT];
+	long long stats[TOA_STAT_COUNT];
 	pthread_t thread;
 
 	toa_everywhere();
@@ -99,7 +99,7 @@ TEST_F_TIMEOUT(loop, load_unload_under_churn, 900)
 	ASSERT_EQ(0, c.bad) TH_LOG("first wrong answer: %s", c.first_bad);
 	ASSERT_LT(0, c.toa);
 	stats_after_close(stats);
-	ASSERT_EQ(stats[STAT_ALLOC], stats[STAT_FREE]);
+	ASSERT_EQ(stats[TOA_STAT_IP6_ADDRESS_ALLOC], stats[TOA_STAT_IP6_ADDRESS_FREE]);
 }
 
 

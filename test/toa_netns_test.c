@@ -29,7 +29,7 @@ FIXTURE(two_ns) {
 	int listener[4];
 	int client[CONNS], server[CONNS];
 	char line[CONNS][160];	/* each server's expected toa_table line */
-	long long before[VIEWS][STAT_COUNT];
+	long long before[VIEWS][TOA_STAT_COUNT];
 };
 
 static int stats_of(int view, long long *stats)
@@ -163,17 +163,18 @@ static int stats_after_close_fn(void *stats)
 
 TEST_F(two_ns, stats_per_namespace)
 {
-	long long after[VIEWS][STAT_COUNT];
+	long long after[VIEWS][TOA_STAT_COUNT];
 	int v, s;
 
 	for (v = 0; v < VIEWS; v++) {
 		ASSERT_EQ(0, stats_of(v, after[v]));
-		for (s = 0; s < STAT_COUNT; s++) {
+		for (s = 0; s < TOA_STAT_COUNT; s++) {
 			long long want = 0;
 
 			/* IPv6 TOA through an IPv6 socket is no mismatch. */
-			if (s == STAT_SYN_TOA || s == STAT_OK ||
-			    s == STAT_ALLOC)
+			if (s == TOA_STAT_SYN_RECV_SOCK_TOA ||
+			    s == TOA_STAT_GETNAME_TOA_OK ||
+			    s == TOA_STAT_IP6_ADDRESS_ALLOC)
 				want = conns_of[v];
 			EXPECT_EQ(want, after[v][s] - self->before[v][s])
 				TH_LOG("%s in namespace \"%s\"", stat_names[s],
@@ -187,8 +188,8 @@ TEST_F(two_ns, stats_per_namespace)
 			stats_after_close(after[v]);
 		else
 			in_netns(views[v], stats_after_close_fn, after[v]);
-		EXPECT_EQ(conns_of[v], after[v][STAT_FREE] -
-				       self->before[v][STAT_FREE])
+		EXPECT_EQ(conns_of[v], after[v][TOA_STAT_IP6_ADDRESS_FREE] -
+				       self->before[v][TOA_STAT_IP6_ADDRESS_FREE])
 			TH_LOG("ip6_address_free in namespace \"%s\"", views[v]);
 	}
 }

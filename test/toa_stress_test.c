@@ -182,7 +182,7 @@ static void *race_server(void *arg)
 TEST_F_TIMEOUT(busy, getpeername_races_resets, 120)
 {
 	static struct race r = { .lock = PTHREAD_MUTEX_INITIALIZER };
-	long long stats[STAT_COUNT];
+	long long stats[TOA_STAT_COUNT];
 	pthread_t threads[6];
 	struct timeval tv = { 0, 100000 };
 	int i;
@@ -206,7 +206,7 @@ TEST_F_TIMEOUT(busy, getpeername_races_resets, 120)
 	ASSERT_EQ(0, r.bad);
 	ASSERT_LT(0, r.toa);
 	stats_after_close(stats);
-	ASSERT_EQ(stats[STAT_ALLOC], stats[STAT_FREE]);
+	ASSERT_EQ(stats[TOA_STAT_IP6_ADDRESS_ALLOC], stats[TOA_STAT_IP6_ADDRESS_FREE]);
 }
 
 /*
@@ -252,7 +252,7 @@ static long meminfo_kb(const char *key)
 /* 100k TOA connections opened and closed: every record comes back. */
 TEST_F_TIMEOUT(busy, churn_100k, 900)
 {
-	long long before[STAT_COUNT], after[STAT_COUNT];
+	long long before[TOA_STAT_COUNT], after[TOA_STAT_COUNT];
 	long slab_before, slab_after, objs_before, objs_after, objs_peak = 0;
 	time_t start;
 	int listener, i;
@@ -293,9 +293,12 @@ TEST_F_TIMEOUT(busy, churn_100k, 900)
 	TH_LOG("%d connections in %ld s; toa_sock objects %ld before, %ld peak, %ld after; Slab %ld kB before, %ld kB after",
 	       CHURN_CONNS, (long)(time(NULL) - start), objs_before, objs_peak,
 	       objs_after, slab_before, slab_after);
-	ASSERT_EQ(CHURN_CONNS, after[STAT_SYN_TOA] - before[STAT_SYN_TOA]);
-	ASSERT_EQ(CHURN_CONNS, after[STAT_ALLOC] - before[STAT_ALLOC]);
-	ASSERT_EQ(CHURN_CONNS, after[STAT_FREE] - before[STAT_FREE]);
+	ASSERT_EQ(CHURN_CONNS,
+		  after[TOA_STAT_SYN_RECV_SOCK_TOA] - before[TOA_STAT_SYN_RECV_SOCK_TOA]);
+	ASSERT_EQ(CHURN_CONNS,
+		  after[TOA_STAT_IP6_ADDRESS_ALLOC] - before[TOA_STAT_IP6_ADDRESS_ALLOC]);
+	ASSERT_EQ(CHURN_CONNS,
+		  after[TOA_STAT_IP6_ADDRESS_FREE] - before[TOA_STAT_IP6_ADDRESS_FREE]);
 	/*
 	 * SLUB counts free objects parked in per-CPU slabs as active, so
 	 * a few slabs may stay; a leak would leave ~100k.

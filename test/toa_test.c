@@ -10,12 +10,6 @@
 #include "kselftest_harness.h"
 
 #define PORT		8080
-#define TOA_SO_GET_LOOKUP	4096
-
-struct toa_peer6 {
-	struct in6_addr saddr;
-	uint16_t sport;
-};
 
 /* One connection, seen from both ends and from the wire. */
 struct conn {
@@ -67,7 +61,7 @@ static void conn_close(struct conn *c)
 static void stats_delta(const long long *before, const long long *after,
 			long long *delta)
 {
-	for (int i = 0; i < STAT_COUNT; i++)
+	for (int i = 0; i < TOA_STAT_COUNT; i++)
 		delta[i] = after[i] - before[i];
 }
 
@@ -101,64 +95,64 @@ FIXTURE_VARIANT_ADD(table, v4_listener_v4_toa) {
 	.listen_family = AF_INET, .listen_ip = SRV4, .connect_ip = SRV4,
 	.kind = 254, .toa_ip = TOA_IP4,
 	.want_family = AF_INET, .want = "192.0.2.7 4660",
-	.want_stat = STAT_OK,
+	.want_stat = TOA_STAT_GETNAME_TOA_OK,
 };
 
 FIXTURE_VARIANT_ADD(table, dual_stack_listener_v4_toa) {
 	.listen_family = AF_INET6, .listen_ip = "::", .connect_ip = SRV4,
 	.kind = 254, .toa_ip = TOA_IP4,
 	.want_family = AF_INET6, .want = "::ffff:192.0.2.7 4660",
-	.want_stat = STAT_OK,
+	.want_stat = TOA_STAT_GETNAME_TOA_OK,
 };
 
 FIXTURE_VARIANT_ADD(table, v6_listener_v6_toa) {
 	.listen_family = AF_INET6, .listen_ip = SRV6, .v6only = true,
 	.connect_ip = SRV6, .kind = 254, .toa_ip = TOA_IP6,
 	.want_family = AF_INET6, .want = "2001:db8::7 4660",
-	.want_stat = STAT_OK,
+	.want_stat = TOA_STAT_GETNAME_TOA_OK,
 };
 
 FIXTURE_VARIANT_ADD(table, v6_listener_v6_toa_kind253) {
 	.listen_family = AF_INET6, .listen_ip = SRV6, .v6only = true,
 	.connect_ip = SRV6, .kind = 253, .toa_ip = TOA_IP6,
 	.want_family = AF_INET6, .want = "2001:db8::7 4660",
-	.want_stat = STAT_OK,
+	.want_stat = TOA_STAT_GETNAME_TOA_OK,
 };
 
 FIXTURE_VARIANT_ADD(table, v6_listener_v4_toa) {
 	.listen_family = AF_INET6, .listen_ip = SRV6, .v6only = true,
 	.connect_ip = SRV6, .kind = 254, .toa_ip = TOA_IP4,
 	.want_family = AF_INET6, .want = "::ffff:192.0.2.7 4660",
-	.want_stat = STAT_OK,
+	.want_stat = TOA_STAT_GETNAME_TOA_OK,
 };
 
 FIXTURE_VARIANT_ADD(table, v4_listener_v6_toa) {
 	.listen_family = AF_INET, .listen_ip = SRV4, .connect_ip = SRV4,
 	.kind = 254, .toa_ip = TOA_IP6,
 	.want_family = AF_INET6, .want = "2001:db8::7 4660",
-	.want_stat = STAT_MISMATCH,
+	.want_stat = TOA_STAT_GETNAME_TOA_MISMATCH,
 };
 
 /* The kernel's own answer: the proxy's address, as a sockaddr_in. */
 FIXTURE_VARIANT_ADD(table, v4_listener_v6_toa_proxy) {
 	.listen_family = AF_INET, .listen_ip = SRV4, .connect_ip = SRV4,
 	.kind = 254, .toa_ip = TOA_IP6, .ipv6_on_ipv4 = "proxy",
-	.want_family = AF_INET, .want_stat = STAT_MISMATCH,
+	.want_family = AF_INET, .want_stat = TOA_STAT_GETNAME_TOA_MISMATCH,
 };
 
 FIXTURE_VARIANT_ADD(table, v4_listener_no_toa) {
 	.listen_family = AF_INET, .listen_ip = SRV4, .connect_ip = SRV4,
-	.want_family = AF_INET, .want_stat = STAT_EMPTY,
+	.want_family = AF_INET, .want_stat = TOA_STAT_GETNAME_TOA_EMPTY,
 };
 
 FIXTURE_VARIANT_ADD(table, dual_stack_listener_no_toa) {
 	.listen_family = AF_INET6, .listen_ip = "::", .connect_ip = SRV4,
-	.want_family = AF_INET6, .want_stat = STAT_EMPTY,
+	.want_family = AF_INET6, .want_stat = TOA_STAT_GETNAME_TOA_EMPTY,
 };
 
 FIXTURE_VARIANT_ADD(table, v6_listener_no_toa) {
 	.listen_family = AF_INET6, .listen_ip = SRV6, .v6only = true,
-	.connect_ip = SRV6, .want_family = AF_INET6, .want_stat = STAT_EMPTY,
+	.connect_ip = SRV6, .want_family = AF_INET6, .want_stat = TOA_STAT_GETNAME_TOA_EMPTY,
 };
 
 FIXTURE_SETUP(table)
@@ -178,8 +172,8 @@ FIXTURE_TEARDOWN(table)
 
 TEST_F(table, accept_and_getpeername)
 {
-	long long before[STAT_COUNT], during[STAT_COUNT], after[STAT_COUNT];
-	long long delta[STAT_COUNT];
+	long long before[TOA_STAT_COUNT], during[TOA_STAT_COUNT], after[TOA_STAT_COUNT];
+	long long delta[TOA_STAT_COUNT];
 	char want[96], buf[80];
 	uint8_t opt[40];
 	bool toa = variant->toa_ip;
@@ -221,18 +215,20 @@ TEST_F(table, accept_and_getpeername)
 	ASSERT_EQ(variant->listen_family, self->c.local.sa.sa_family);
 
 	stats_delta(before, during, delta);
-	ASSERT_EQ(toa, delta[STAT_SYN_TOA]);
-	ASSERT_EQ(!toa, delta[STAT_SYN_NO_TOA]);
-	ASSERT_EQ(toa, delta[STAT_ALLOC]);
+	ASSERT_EQ(toa, delta[TOA_STAT_SYN_RECV_SOCK_TOA]);
+	ASSERT_EQ(!toa, delta[TOA_STAT_SYN_RECV_SOCK_NO_TOA]);
+	ASSERT_EQ(toa, delta[TOA_STAT_IP6_ADDRESS_ALLOC]);
 	/* accept() and getpeername(); getsockname() is not counted. */
 	ASSERT_EQ(2, delta[variant->want_stat]);
-	ASSERT_EQ(2, delta[STAT_OK] + delta[STAT_MISMATCH] + delta[STAT_EMPTY]);
+	ASSERT_EQ(2, delta[TOA_STAT_GETNAME_TOA_OK] +
+		     delta[TOA_STAT_GETNAME_TOA_MISMATCH] +
+		     delta[TOA_STAT_GETNAME_TOA_EMPTY]);
 
 	conn_close(&self->c);
 	stats_after_close(after);
 	stats_delta(before, after, delta);
-	ASSERT_EQ(toa, delta[STAT_FREE]) TH_LOG("TOA record not freed");
-	ASSERT_EQ(after[STAT_ALLOC], after[STAT_FREE]);
+	ASSERT_EQ(toa, delta[TOA_STAT_IP6_ADDRESS_FREE]) TH_LOG("TOA record not freed");
+	ASSERT_EQ(after[TOA_STAT_IP6_ADDRESS_ALLOC], after[TOA_STAT_IP6_ADDRESS_FREE]);
 }
 
 /* The DPVS interface: getsockopt(IPPROTO_IP, 4096) on an IPv4 socket. */
@@ -461,7 +457,7 @@ TEST(tfo_magic_on_ack_is_toa)
 /* Hooks cannot be switched off under toa: its observers would miss ends. */
 TEST(ftrace_stays_on)
 {
-	long long before[STAT_COUNT], after[STAT_COUNT];
+	long long before[TOA_STAT_COUNT], after[TOA_STAT_COUNT];
 	struct conn c;
 	int refused;
 
@@ -475,7 +471,7 @@ TEST(ftrace_stays_on)
 	ASSERT_ADDR("192.0.2.7 4660", &c.peer);
 	conn_close(&c);
 	stats_after_close(after);
-	ASSERT_EQ(1, after[STAT_FREE] - before[STAT_FREE]);
+	ASSERT_EQ(1, after[TOA_STAT_IP6_ADDRESS_FREE] - before[TOA_STAT_IP6_ADDRESS_FREE]);
 }
 
 /*
@@ -484,7 +480,7 @@ TEST(ftrace_stays_on)
  */
 TEST(disconnect_and_reuse)
 {
-	long long before[STAT_COUNT], after[STAT_COUNT];
+	long long before[TOA_STAT_COUNT], after[TOA_STAT_COUNT];
 	union addr a, unspec = { .sa.sa_family = AF_UNSPEC };
 	int other, server2;
 	struct conn c;
@@ -507,7 +503,7 @@ TEST(disconnect_and_reuse)
 	ASSERT_EQ(-1, getpeername(c.server, &a.sa, &len));
 	ASSERT_EQ(ENOTCONN, errno);
 	ASSERT_EQ(0, stats_read(after));
-	ASSERT_EQ(1, after[STAT_FREE] - before[STAT_FREE])
+	ASSERT_EQ(1, after[TOA_STAT_IP6_ADDRESS_FREE] - before[TOA_STAT_IP6_ADDRESS_FREE])
 		TH_LOG("the record outlived the disconnect");
 
 	other = tcp_listen(AF_INET, SRV4, PORT + 1, false);
@@ -525,7 +521,7 @@ TEST(disconnect_and_reuse)
 /* getname_toa_empty counts accepted connections, not client sockets. */
 TEST(client_socket_not_counted)
 {
-	long long before[STAT_COUNT], after[STAT_COUNT];
+	long long before[TOA_STAT_COUNT], after[TOA_STAT_COUNT];
 	struct conn c;
 	char buf[80];
 
@@ -534,11 +530,11 @@ TEST(client_socket_not_counted)
 	ASSERT_EQ(0, stats_read(before));
 	ASSERT_STREQ(SRV4 " 8080", peer_str(c.client, buf, sizeof(buf)));
 	ASSERT_EQ(0, stats_read(after));
-	ASSERT_EQ(0, after[STAT_EMPTY] - before[STAT_EMPTY]);
+	ASSERT_EQ(0, after[TOA_STAT_GETNAME_TOA_EMPTY] - before[TOA_STAT_GETNAME_TOA_EMPTY]);
 	ASSERT_EQ(0, strncmp(CLI4 " ", peer_str(c.server, buf, sizeof(buf)),
 			     strlen(CLI4) + 1));
 	ASSERT_EQ(0, stats_read(after));
-	ASSERT_EQ(1, after[STAT_EMPTY] - before[STAT_EMPTY]);
+	ASSERT_EQ(1, after[TOA_STAT_GETNAME_TOA_EMPTY] - before[TOA_STAT_GETNAME_TOA_EMPTY]);
 	conn_close(&c);
 }
 
@@ -606,7 +602,7 @@ static void pin_to_cpu(int cpu)
 /* The counts of a CPU taken offline stay in the sums: alloc == free. */
 TEST(cpu_unplug_keeps_counts)
 {
-	long long before[STAT_COUNT], after[STAT_COUNT], on_cpu1;
+	long long before[TOA_STAT_COUNT], after[TOA_STAT_COUNT], on_cpu1;
 	struct conn c;
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
@@ -614,18 +610,18 @@ TEST(cpu_unplug_keeps_counts)
 		SKIP(return, "no CPU1 to take offline");
 	pin_to_cpu(1);
 	ASSERT_EQ(0, stats_read(before));
-	on_cpu1 = stat_column(STAT_ALLOC, 1);
+	on_cpu1 = stat_column(TOA_STAT_IP6_ADDRESS_ALLOC, 1);
 	set_toa(254, TOA_IP4, TOA_PORT, true, true);
 	conn_open(_metadata, &c, AF_INET, SRV4, false, SRV4);
-	ASSERT_EQ(on_cpu1 + 1, stat_column(STAT_ALLOC, 1))
+	ASSERT_EQ(on_cpu1 + 1, stat_column(TOA_STAT_IP6_ADDRESS_ALLOC, 1))
 		TH_LOG("the record was not counted on CPU1");
 	pin_to_cpu(0);
 	ASSERT_EQ(0, run("echo 0 > /sys/devices/system/cpu/cpu1/online"));
 	conn_close(&c);
 	stats_after_close(after);
 	run("echo 1 > /sys/devices/system/cpu/cpu1/online");
-	ASSERT_EQ(1, after[STAT_ALLOC] - before[STAT_ALLOC]);
-	ASSERT_EQ(1, after[STAT_FREE] - before[STAT_FREE]);
+	ASSERT_EQ(1, after[TOA_STAT_IP6_ADDRESS_ALLOC] - before[TOA_STAT_IP6_ADDRESS_ALLOC]);
+	ASSERT_EQ(1, after[TOA_STAT_IP6_ADDRESS_FREE] - before[TOA_STAT_IP6_ADDRESS_FREE]);
 }
 
 static void read_file(const char *path, char *buf, size_t size)
@@ -695,7 +691,7 @@ FIXTURE_TEARDOWN(kernel_caller)
 
 TEST_F(kernel_caller, real_peer)
 {
-	long long before[STAT_COUNT], after[STAT_COUNT];
+	long long before[TOA_STAT_COUNT], after[TOA_STAT_COUNT];
 	char got[128] = "", want[128];
 
 	ASSERT_EQ(0, stats_read(before));
@@ -707,10 +703,10 @@ TEST_F(kernel_caller, real_peer)
 		 client_port(self->client));
 	ASSERT_STREQ(want, got);
 	ASSERT_EQ(0, stats_read(after));
-	ASSERT_EQ(1, after[STAT_SYN_TOA] - before[STAT_SYN_TOA]);
-	ASSERT_EQ(0, after[STAT_OK] - before[STAT_OK]);
-	ASSERT_EQ(0, after[STAT_MISMATCH] - before[STAT_MISMATCH]);
-	ASSERT_EQ(0, after[STAT_EMPTY] - before[STAT_EMPTY]);
+	ASSERT_EQ(1, after[TOA_STAT_SYN_RECV_SOCK_TOA] - before[TOA_STAT_SYN_RECV_SOCK_TOA]);
+	ASSERT_EQ(0, after[TOA_STAT_GETNAME_TOA_OK] - before[TOA_STAT_GETNAME_TOA_OK]);
+	ASSERT_EQ(0, after[TOA_STAT_GETNAME_TOA_MISMATCH] - before[TOA_STAT_GETNAME_TOA_MISMATCH]);
+	ASSERT_EQ(0, after[TOA_STAT_GETNAME_TOA_EMPTY] - before[TOA_STAT_GETNAME_TOA_EMPTY]);
 }
 
 /* A namespace (a container) starts even when toa cannot make its file. */
@@ -878,7 +874,7 @@ TEST(proc_format)
 	while ((line = strtok_r(NULL, "\n", &save))) {
 		char name[32];
 
-		ASSERT_LT(row, STAT_COUNT);
+		ASSERT_LT(row, TOA_STAT_COUNT);
 		snprintf(name, sizeof(name), "%s:", stat_names[row++]);
 		tok = strtok_r(line, " ", &save2);
 		ASSERT_STREQ(name, tok);
@@ -887,7 +883,7 @@ TEST(proc_format)
 			cols++;
 		ASSERT_EQ(cpus, cols);
 	}
-	ASSERT_EQ(STAT_COUNT, row);
+	ASSERT_EQ(TOA_STAT_COUNT, row);
 
 	/* Servers in other namespaces see it too. */
 	buf[0] = 0;

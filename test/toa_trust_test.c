@@ -72,7 +72,7 @@ static const char *trust_read(const char *ns, char *buf, size_t size)
 /* One connection's outcome: what the server was told, the counter moves. */
 struct outcome {
 	char peer[96];
-	long long delta[STAT_COUNT];
+	long long delta[TOA_STAT_COUNT];
 	bool toa_on_wire;
 };
 
@@ -99,7 +99,7 @@ static void connect_once(struct __test_metadata *_metadata, int listener,
 			 const char *src, const char *dst, const uint8_t *toa,
 			 bool capture, struct outcome *o)
 {
-	long long before[STAT_COUNT], after[STAT_COUNT];
+	long long before[TOA_STAT_COUNT], after[TOA_STAT_COUNT];
 	struct capture cap;
 	int client, server;
 
@@ -118,7 +118,7 @@ static void connect_once(struct __test_metadata *_metadata, int listener,
 	}
 	peer_str(server, o->peer, sizeof(o->peer));
 	ASSERT_EQ(0, stats_read(after));
-	for (int i = 0; i < STAT_COUNT; i++)
+	for (int i = 0; i < TOA_STAT_COUNT; i++)
 		o->delta[i] = after[i] - before[i];
 	close_reset(client);
 	close_reset(server);
@@ -163,19 +163,19 @@ static bool peer_is_real(const struct outcome *o, const char *ip)
 #define ASSERT_TOA_USED(o, want) do {					\
 	ASSERT_TRUE((o)->toa_on_wire);					\
 	ASSERT_STREQ(want, (o)->peer);					\
-	ASSERT_EQ(1, (o)->delta[STAT_SYN_TOA]);				\
-	ASSERT_EQ(0, (o)->delta[STAT_SYN_NO_TOA]);			\
-	ASSERT_EQ(0, (o)->delta[STAT_UNTRUSTED]);			\
+	ASSERT_EQ(1, (o)->delta[TOA_STAT_SYN_RECV_SOCK_TOA]);		\
+	ASSERT_EQ(0, (o)->delta[TOA_STAT_SYN_RECV_SOCK_NO_TOA]);	\
+	ASSERT_EQ(0, (o)->delta[TOA_STAT_SYN_RECV_SOCK_TOA_UNTRUSTED]);	\
 } while (0)
 
 /* TOA from an untrusted source: the real source, counted once as such. */
 #define ASSERT_UNTRUSTED(o, ip) do {					\
 	ASSERT_TRUE((o)->toa_on_wire);					\
 	ASSERT_TRUE(peer_is_real(o, ip)) TH_LOG("peer %s", (o)->peer);	\
-	ASSERT_EQ(1, (o)->delta[STAT_UNTRUSTED]);			\
-	ASSERT_EQ(0, (o)->delta[STAT_SYN_TOA]);				\
-	ASSERT_EQ(0, (o)->delta[STAT_SYN_NO_TOA]);			\
-	ASSERT_EQ(0, (o)->delta[STAT_ALLOC]);				\
+	ASSERT_EQ(1, (o)->delta[TOA_STAT_SYN_RECV_SOCK_TOA_UNTRUSTED]);	\
+	ASSERT_EQ(0, (o)->delta[TOA_STAT_SYN_RECV_SOCK_TOA]);		\
+	ASSERT_EQ(0, (o)->delta[TOA_STAT_SYN_RECV_SOCK_NO_TOA]);	\
+	ASSERT_EQ(0, (o)->delta[TOA_STAT_IP6_ADDRESS_ALLOC]);		\
 } while (0)
 
 TEST_F(trust, no_list_accepts_any_source)
@@ -268,9 +268,9 @@ TEST_F(trust, unusable_addresses_ignored)
 			ASSERT_TRUE(o.toa_on_wire) TH_LOG("%s", spoofed[i]);
 			ASSERT_TRUE(peer_is_real(&o, "::ffff:" CLI4))
 				TH_LOG("TOA %s: peer %s", spoofed[i], o.peer);
-			ASSERT_EQ(1, o.delta[STAT_SYN_NO_TOA]);
-			ASSERT_EQ(0, o.delta[STAT_SYN_TOA]);
-			ASSERT_EQ(0, o.delta[STAT_UNTRUSTED]);
+			ASSERT_EQ(1, o.delta[TOA_STAT_SYN_RECV_SOCK_NO_TOA]);
+			ASSERT_EQ(0, o.delta[TOA_STAT_SYN_RECV_SOCK_TOA]);
+			ASSERT_EQ(0, o.delta[TOA_STAT_SYN_RECV_SOCK_TOA_UNTRUSTED]);
 		}
 	}
 	close(l);
@@ -440,7 +440,7 @@ TEST_F(trust, namespace_list_narrows)
 	/* The client namespace has no list of its own: the initial one's. */
 	connect_once(_metadata, lc, CLI4_B, CLI4, self->toa, false, &o);
 	ASSERT_STREQ(TOA4_PEER, o.peer);
-	ASSERT_EQ(1, o.delta[STAT_SYN_TOA]);
+	ASSERT_EQ(1, o.delta[TOA_STAT_SYN_RECV_SOCK_TOA]);
 
 	/* Not wider than the initial namespace's. */
 	ASSERT_EQ(0, trust_write(NULL, CLI4_B "/32"));
@@ -449,7 +449,7 @@ TEST_F(trust, namespace_list_narrows)
 	ASSERT_UNTRUSTED(&o, CLI4);
 	connect_once(_metadata, lc, CLI4, CLI4, self->toa, false, &o);
 	ASSERT_TRUE(peer_is_real(&o, CLI4)) TH_LOG("peer %s", o.peer);
-	ASSERT_EQ(1, o.delta[STAT_UNTRUSTED]);
+	ASSERT_EQ(1, o.delta[TOA_STAT_SYN_RECV_SOCK_TOA_UNTRUSTED]);
 	close(l);
 	close(lc);
 }

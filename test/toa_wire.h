@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "toa_client.h"
+#include "../toa_uapi.h"
 
 #define CLI_NS	"toa-cli"
 #define SRV_NS	"toa-srv"
@@ -44,14 +45,12 @@
 #define TOA_IP6		"2001:db8::7"
 #define TOA_PORT	4660
 
-enum { STAT_SYN_TOA, STAT_SYN_NO_TOA, STAT_OK, STAT_MISMATCH, STAT_EMPTY,
-       STAT_ALLOC, STAT_FREE, STAT_UNTRUSTED, STAT_COUNT };
-
-static const char * const stat_names[STAT_COUNT] = {
-	"syn_recv_sock_toa", "syn_recv_sock_no_toa", "getname_toa_ok",
-	"getname_toa_mismatch", "getname_toa_empty", "ip6_address_alloc",
-	"ip6_address_free", "syn_recv_sock_toa_untrusted",
+#define STAT_NAME(id, name)	name,
+static const char * const stat_names[TOA_STAT_COUNT] = {
+	TOA_STATS(STAT_NAME)
 };
+
+#undef STAT_NAME
 
 /* Runs @fn in namespace @ns and comes back; sockets keep their namespace. */
 static inline int in_netns(const char *ns, int (*fn)(void *), void *arg)
@@ -266,13 +265,14 @@ static inline int client_port(int fd)
 /* A TOA option: kind, length, port, then the IPv4 or IPv6 address. */
 static inline int toa_opt(uint8_t *buf, int kind, const char *ip, int port)
 {
-	int len = strchr(ip, ':') ? 20 : 8;
+	int len = strchr(ip, ':') ? TOA_OPT_LEN_IP6 : TOA_OPT_LEN_IP4;
 
 	buf[0] = kind;
 	buf[1] = len;
 	buf[2] = port >> 8;
 	buf[3] = port & 0xff;
-	if (inet_pton(len == 8 ? AF_INET : AF_INET6, ip, buf + 4) != 1)
+	if (inet_pton(len == TOA_OPT_LEN_IP4 ? AF_INET : AF_INET6, ip,
+		      buf + 4) != 1)
 		abort();
 	return len;
 }
@@ -383,9 +383,9 @@ static inline int stats_read(long long *stats)
 
 	if (!f)
 		return -1;
-	memset(stats, 0, sizeof(*stats) * STAT_COUNT);
+	memset(stats, 0, sizeof(*stats) * TOA_STAT_COUNT);
 	while (fgets(line, sizeof(line), f)) {
-		for (int i = 0; i < STAT_COUNT; i++) {
+		for (int i = 0; i < TOA_STAT_COUNT; i++) {
 			size_t l = strlen(stat_names[i]);
 			char *p = line + l + 1;
 
@@ -404,7 +404,7 @@ static inline int stats_read(long long *stats)
 		}
 	}
 	fclose(f);
-	return found == STAT_COUNT ? 0 : -1;
+	return found == TOA_STAT_COUNT ? 0 : -1;
 }
 
 static inline int stats_read_fn(void *stats)
@@ -421,7 +421,7 @@ static inline int stats_read_in(const char *ns, long long *stats)
 /* Reads the counters once closed sockets are freed (alloc == free). */
 static inline void stats_after_close(long long *stats)
 {
-	long long prev[STAT_COUNT];
+	long long prev[TOA_STAT_COUNT];
 
 	stats_read(stats);
 	for (int i = 0; i < 100; i++) {
@@ -429,7 +429,7 @@ static inline void stats_after_close(long long *stats)
 		usleep(20000);
 		stats_read(stats);
 		if (!memcmp(prev, stats, sizeof(prev)) &&
-		    stats[STAT_ALLOC] == stats[STAT_FREE])
+		    stats[TOA_STAT_IP6_ADDRESS_ALLOC] == stats[TOA_STAT_IP6_ADDRESS_FREE])
 			return;
 	}
 }

@@ -10,10 +10,11 @@
 # treats as the running kernel, and is skipped without them.
 # Autoload files go to a scratch directory, not /etc.
 #
-#   sudo scripts/test_install.sh          # ends with "N passed, N failed"
+#   sudo test/test_install.sh          # ends with "N passed, N failed"
 set -eu
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The installers under test.
+scripts=$(cd "$(dirname "${BASH_SOURCE[0]}")/../scripts" && pwd)
 pass=0
 fail=0
 skip=0
@@ -79,7 +80,7 @@ same_as() { # same_as FILE [nopkgs]
 run() { # run LOG SCRIPT ARGS...: the script's exit code, output in LOG
 	local log=$1 rc=0
 	shift
-	bash "$here/$1" "${@:2}" >"$log" 2>&1 || rc=$?
+	bash "$scripts/$1" "${@:2}" >"$log" 2>&1 || rc=$?
 	return "$rc"
 }
 
@@ -121,7 +122,7 @@ printf '# only a comment\n\n' >"$scratch/trust-empty"
 expect "--trust-file without a prefix refused" fail 'no prefix in it' \
 	install_toa.sh --trust-file "$scratch/trust-empty"
 if command -v runuser >/dev/null 2>&1; then
-	if ! runuser -u nobody -- bash "$here/install_toa.sh" >"$scratch/o" 2>&1 &&
+	if ! runuser -u nobody -- bash "$scripts/install_toa.sh" >"$scratch/o" 2>&1 &&
 		has "$scratch/o" 'must run as root'; then
 		ok "refuses to run as non-root"
 	else
@@ -137,7 +138,7 @@ expect "--help names --ipv6-on-ipv4" ok '--ipv6-on-ipv4 MODE' install_toa.sh --h
 # lib SCRIPT...: runs SCRIPT with toa-lib.sh sourced, output in $scratch/o.
 lib() {
 	# shellcheck disable=SC2016
-	bash -c '. "$1"; eval "$2"' _ "$here/toa-lib.sh" "$1" >"$scratch/o" 2>&1
+	bash -c '. "$1"; eval "$2"' _ "$scripts/toa-lib.sh" "$1" >"$scratch/o" 2>&1
 }
 # The modprobe.d line an install writes.
 params_conf() { # params_conf ARGS...
@@ -183,7 +184,7 @@ diagnose() {
 		toa_in_container() { return 1; }
 		toa_secure_boot() { [ "$sb" = 1 ]; }
 		toa_modinfo() { [ "$1" != filename ] || echo "$ko"; }
-		toa_load_failed "$4"' _ "$here/toa-lib.sh" "$3" "$scratch/unsigned.ko" "$4" \
+		toa_load_failed "$4"' _ "$scripts/toa-lib.sh" "$3" "$scratch/unsigned.ko" "$4" \
 		>"$scratch/o" 2>&1; then
 		not_ok "$name: did not fail"
 	elif has "$scratch/o" "$pattern"; then
@@ -242,7 +243,7 @@ distro() {
 		toa_newer_kernel() { return 1; }
 		toa_detect_distro
 		echo "$TOA_PM: $(toa_header_pkgs)"
-		toa_headers_die "$(toa_header_pkgs)"' _ "$here/toa-lib.sh" "$stubs/$2" "$3" \
+		toa_headers_die "$(toa_header_pkgs)"' _ "$scripts/toa-lib.sh" "$stubs/$2" "$3" \
 		>"$scratch/o" 2>&1 || true	# it ends in that error
 	if [ "$(head -n 1 "$scratch/o")" = "$5" ] && has "$scratch/o" "error: no kernel headers" &&
 		has "$scratch/o" "${6:-then: ${5%%:*} install -y ${5#*: }}"; then
@@ -331,7 +332,7 @@ pm_run() {
 		toa_pm_update
 		toa_pkg_available dkms || true
 		toa_pkg_install gcc make
-		toa_die "a later step failed"' _ "$here/toa-lib.sh" "$rec" "$1" >"$scratch/o" 2>&1
+		toa_die "a later step failed"' _ "$scripts/toa-lib.sh" "$rec" "$1" >"$scratch/o" 2>&1
 }
 
 # pm_waits PM OPTION: every call of PM carried OPTION, an install among them.
@@ -382,7 +383,7 @@ TOA_OS_RELEASE=$scratch/os-release.fifo timeout 30 bash -c '
 	PATH=$2:$PATH
 	toa_dkms_conf() { :; }	# not this host'"'"'s DKMS configuration
 	toa_detect_distro
-	echo "$TOA_PM|$TOA_DISTRO|$(toa_dkms_key)|$(toa_dkms_cert)"' _ "$here/toa-lib.sh" "$rec" \
+	echo "$TOA_PM|$TOA_DISTRO|$(toa_dkms_key)|$(toa_dkms_cert)"' _ "$scripts/toa-lib.sh" "$rec" \
 	>"$scratch/o" 2>&1 || true
 wait
 if [ "$(cat "$scratch/o")" = \
@@ -551,10 +552,10 @@ else
 fi
 
 # --- make install, make uninstall, modinfo --------------------------------
-# In a copy of the source, into a staging root.
+# In a copy of the source as the installers make it, into a staging root.
 mkdir -p "$scratch/src/scripts" "$scratch/staging"
-cp "$here/../Kbuild" "$here/../Makefile" "$here"/../*.c "$here"/../*.h "$scratch/src/"
-cp "$here/install.mk" "$scratch/src/scripts/"
+bash -c '. "$1"; TOA_SRC=$2; toa_copy_source "$3"' _ "$scripts/toa-lib.sh" "$scripts/.." "$scratch/src"
+cp "$scripts/install.mk" "$scratch/src/scripts/"
 staged=$scratch/staging/lib/modules/$kver/kernel/net/netfilter/ipvs
 make_toa() {
 	make -C "$scratch/src" KDIR="/lib/modules/$kver/build" \
