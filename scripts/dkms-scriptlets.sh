@@ -3,7 +3,7 @@
 #
 # dkms-scriptlets.sh: what the toa-dkms packages do when installed and
 # removed, the .deb's postinst/prerm and the .rpm's %post/%preun alike.
-# scripts/dist.sh puts @VERSION@ in, and a call of toa_pkg_configure or
+# scripts/dist.sh sets toa_pkg_version, and calls toa_pkg_configure or
 # toa_pkg_remove after it. POSIX sh: dpkg runs these with dash, rpm with sh.
 # They print what they do, as Debian's own DKMS packages do.
 
@@ -44,8 +44,11 @@ toa_pkg_load() {
 	if [ -e /sys/module/toa ]; then
 		echo "toa-dkms: a toa module is loaded already; this one is loaded at the next boot (or now: modprobe -r toa && modprobe toa)"
 	elif dkms status -m toa -v "$v" -k "$running" | grep -q ': installed'; then
-		modprobe toa && echo "toa-dkms: loaded toa" ||
+		if modprobe toa; then
+			echo "toa-dkms: loaded toa"
+		else
 			echo "toa-dkms: warning: could not load toa now (dmesg | tail says why); it is loaded at boot"
+		fi
 	fi
 }
 
