@@ -3,6 +3,7 @@
 # make check        build, boot a Debian kernel under qemu, run the tests
 # make lint         checkpatch, sparse, W=1 and shellcheck; any finding fails
 # make install      install toa.ko for the running kernel, with depmod
+# make dist         dist/: source tarball, one-file installer, .deb and .rpm
 
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
@@ -19,6 +20,7 @@ clean:
 
 -include test/check.mk
 -include scripts/install.mk
+-include scripts/dist.mk
 -include test/unit/unit.mk
 -include bench/bench.mk
 -include test/install/install.mk
