@@ -249,6 +249,7 @@ EOF
 mkdir -p "$tmp/rpm/SOURCES"
 cp "$out/$name.tar.gz" "$tmp/rpm/SOURCES/"
 rpmbuild -ba --quiet --define "_topdir $tmp/rpm" --define "use_source_date_epoch_as_buildtime 1" \
+	--define "clamp_mtime_to_source_date_epoch 1" \
 	--define "_buildhost toa-dist" "$spec" >"$tmp/rpmbuild.log" 2>&1 ||
 	{ cat "$tmp/rpmbuild.log" >&2; toa_die "rpmbuild failed (output above)"; }
 cp "$tmp"/rpm/SRPMS/*.src.rpm "$tmp"/rpm/RPMS/noarch/*.noarch.rpm "$out/"
