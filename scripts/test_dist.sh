@@ -280,6 +280,31 @@ upgrade_remove() {
 check ".deb: prerm upgrade removes this version from DKMS (the new one's postinst adds its own)" \
 	upgrade_remove
 
+# DKMS builds toa.ko from the .deb's /usr/src/toa-VERSION, in trees of this
+# test's own (the system's DKMS tree is left alone), against the first headers
+# found: TOA_DIST_KDIR, /lib/modules/*/build, or those the VM tests cache.
+kdir=${TOA_DIST_KDIR:-}
+for d in /lib/modules/*/build "${TOA_CACHE:-/var/cache/toa-test}"/*/headers/usr/src/linux-headers-*-amd64; do
+	[ -n "$kdir" ] || [ ! -e "$d/Makefile" ] || kdir=$d
+done
+if ! command -v dkms >/dev/null; then
+	skipped ".deb: DKMS builds toa.ko from /usr/src/$name: no dkms (apt-get install dkms)"
+elif [ -z "$kdir" ]; then
+	skipped ".deb: DKMS builds toa.ko from /usr/src/$name: no kernel headers"
+else
+	dkms_build() {
+		local kver
+		kver=$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' "$kdir/include/generated/utsrelease.h")
+		mkdir -p "$scratch/dkms/src" "$scratch/dkms/tree" "$scratch/dkms/installed"
+		cp -r "$scratch/deb/usr/src/$name" "$scratch/dkms/src/"
+		dkms build -m toa -v "$version" -k "$kver" --kernelsourcedir "$kdir" \
+			--sourcetree "$scratch/dkms/src" --dkmstree "$scratch/dkms/tree" \
+			--installtree "$scratch/dkms/installed" || return 1
+		ls "$scratch/dkms/tree/toa/$version/$kver"/*/module/toa.ko
+	}
+	check ".deb: DKMS builds toa.ko from /usr/src/$name (headers: $kdir)" dkms_build
+fi
+
 if command -v lintian >/dev/null; then
 	lintian_clean() {
 		local out

@@ -14,7 +14,7 @@ timeout=${TOA_TIMEOUT:-1500}
 host_packages=(bison busybox-static bpftool clang cpio debootstrap ethtool flex gcc iproute2 kmod
 	libbpf-dev libc6-dev libelf-dev linux-source-6.1 llvm make nftables nginx openssl
 	qemu-system-x86 shellcheck sparse tcpdump xz-utils zstd)
-host_packages+=(curl git lintian rpm)	# make dist and its checks (scripts/test_dist.sh)
+host_packages+=(curl dkms git lintian rpm)	# make dist and its checks (scripts/test_dist.sh)
 # toa's records get their own slab caches, red zones and checks (SLUB does not poison
 # SLAB_TYPESAFE_BY_RCU caches).
 guest_kargs='slab_nomerge slub_debug=FZPU,toa_sock4,toa_sock6'
