@@ -282,9 +282,10 @@ check ".deb: prerm upgrade removes this version from DKMS (the new one's postins
 
 # DKMS builds toa.ko from the .deb's /usr/src/toa-VERSION, in trees of this
 # test's own (the system's DKMS tree is left alone), against the first headers
-# found: TOA_DIST_KDIR, /lib/modules/*/build, or those the VM tests cache.
+# found: TOA_DIST_KDIR, /lib/modules/*/build, or bookworm's that the VM tests
+# cache (not the backports' 6.12: without pahole on the host, its BTF step fails).
 kdir=${TOA_DIST_KDIR:-}
-for d in /lib/modules/*/build "${TOA_CACHE:-/var/cache/toa-test}"/*/headers/usr/src/linux-headers-*-amd64; do
+for d in /lib/modules/*/build "${TOA_CACHE:-/var/cache/toa-test}"/bookworm/headers/usr/src/linux-headers-*-amd64; do
 	[ -n "$kdir" ] || [ ! -e "$d/Makefile" ] || kdir=$d
 done
 if ! command -v dkms >/dev/null; then
@@ -299,7 +300,8 @@ else
 		cp -r "$scratch/deb/usr/src/$name" "$scratch/dkms/src/"
 		dkms build -m toa -v "$version" -k "$kver" --kernelsourcedir "$kdir" \
 			--sourcetree "$scratch/dkms/src" --dkmstree "$scratch/dkms/tree" \
-			--installtree "$scratch/dkms/installed" || return 1
+			--installtree "$scratch/dkms/installed" ||
+			{ tail -n 20 "$scratch/dkms/tree/toa/$version/build/make.log"; return 1; }
 		ls "$scratch/dkms/tree/toa/$version/$kver"/*/module/toa.ko
 	}
 	check ".deb: DKMS builds toa.ko from /usr/src/$name (headers: $kdir)" dkms_build
