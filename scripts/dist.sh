@@ -37,8 +37,8 @@ git -C "$repo" rev-parse --verify -q HEAD >/dev/null || toa_die "$repo has no co
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/toa-dist.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# Packages and their contents carry the commit's time, so that the same commit
-# gives the same files.
+# Files and packages carry the commit's time: the same commit gives the same
+# tarball, installer and .deb (rpmbuild's headers still differ).
 export SOURCE_DATE_EPOCH
 SOURCE_DATE_EPOCH=$(git -C "$repo" log -1 --format=%ct HEAD)
 maintainer=$(git -C "$repo" log -1 --format='%an <%ae>' HEAD)
@@ -50,7 +50,7 @@ toa_source_version "$tmp/head"
 version=$TOA_VERSION
 name=toa-$version
 mkdir -p "$out"
-rm -f "$out"/toa-* "$out"/install_toa.sh* "$out"/toa.spec
+rm -f "$out"/toa-*.tar.gz* "$out"/install_toa.sh* "$out"/toa-dkms[_-]* "$out"/toa.spec*
 
 # sha256 FILE: FILE.sha256, in sha256sum -c's format, beside it.
 sha256() {
@@ -83,9 +83,9 @@ last='toa_install_main "$@"'
 {
 	sed '$d' "$TOA_SRC/scripts/install_toa.sh"
 	cat <<EOF
-# The toa $version source (make dist): toa-lib.sh's build files and the
-# installer from $name.tar.gz, a tar.gz in base64 from the line after the
-# marker (cat <<...) to TOA_SOURCE_END.
+# The toa $version source (make dist): the files toa.ko is built from and the
+# installer, as in $name.tar.gz; a tar.gz in base64 from the line after the
+# marker (cat <<...) to TOA_SOURCE_END, checked against TOA_EMBEDDED_SHA256.
 TOA_EMBEDDED_SHA256=$(sha256sum <"$tmp/payload.tar.gz" | cut -d' ' -f1)
 toa_embedded_source() {
 	cat <<'TOA_SOURCE_END'
@@ -149,27 +149,18 @@ toa-dkms ($version) unstable; urgency=medium
 
  -- $maintainer  $(date -u -R -d "@$SOURCE_DATE_EPOCH")
 EOF
-{
-	printf '#!/bin/sh\nset -e\n'
-	scriptlet
-	cat <<'EOF'
-
-case "$1" in
-configure | abort-upgrade | abort-remove | abort-deconfigure) toa_pkg_configure ;;
-esac
-EOF
-} >"$deb/DEBIAN/postinst"
-{
-	printf '#!/bin/sh\nset -e\n'
-	scriptlet
-	cat <<'EOF'
-
-case "$1" in
-remove | upgrade | deconfigure) toa_pkg_remove ;;
-esac
-EOF
-} >"$deb/DEBIAN/prerm"
-chmod 0755 "$deb/DEBIAN/postinst" "$deb/DEBIAN/prerm"
+# maintainer_script FILE FUNCTION ACTIONS: FUNCTION runs when dpkg calls FILE
+# with one of ACTIONS (a case pattern).
+maintainer_script() {
+	{
+		printf '#!/bin/sh\nset -e\n'
+		scriptlet
+		printf '\ncase "%s" in\n%s) %s ;;\nesac\n' "\$1" "$3" "$2"
+	} >"$deb/DEBIAN/$1"
+	chmod 0755 "$deb/DEBIAN/$1"
+}
+maintainer_script postinst toa_pkg_configure 'configure | abort-upgrade | abort-remove | abort-deconfigure'
+maintainer_script prerm toa_pkg_remove 'remove | upgrade | deconfigure'
 cat >"$deb/DEBIAN/control" <<EOF
 Package: toa-dkms
 Version: $version
