@@ -13,6 +13,7 @@
 #   make check-install            install_toa.sh, a reboot, a TOA client and --uninstall in a Debian VM
 #   make vm-shell [SUITE=...]     a shell in the test VM, for debugging
 #   make test-kmod                the tests' own module (test/kmod/), beside toa.ko; never installed
+#   make dist                     dist/: source tarball, one-file installer, .deb and .rpm
 #   make bench                    what toa costs against the same kernel without it (BENCHMARKS.md)
 #   make bench-quick              instruction counts only: before and after a change to the hot path
 #   make help                     this list
@@ -65,6 +66,7 @@ test-kmod:
 # without scripts/ or bench/; where those are, their fragment must be too.
 ifneq ($(wildcard scripts/),)
 include scripts/install.mk
+include scripts/dist.mk
 endif
 ifneq ($(wildcard bench/),)
 include bench/bench.mk

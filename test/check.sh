@@ -14,6 +14,7 @@ timeout=${TOA_TIMEOUT:-1500}
 host_packages=(bison busybox-static bpftool clang cpio debootstrap ethtool flex gcc iproute2 kmod
 	libbpf-dev libc6-dev libelf-dev linux-source-6.1 llvm make nftables nginx openssl
 	qemu-system-x86 shellcheck sparse tcpdump xz-utils zstd)
+host_packages+=(curl dkms git lintian rpm)	# make dist and its checks (test/test_dist.sh)
 # toa's records get their own slab caches, red zones and checks (SLUB does not poison
 # SLAB_TYPESAFE_BY_RCU caches).
 guest_kargs='slab_nomerge slub_debug=FZPU,toa_sock4,toa_sock6'
@@ -260,6 +261,7 @@ main() {
 		check_tap host-parser "host: option parser" make -C "$repo/test/unit" test
 		check_tap host-fuzzing "host: fuzzing" make -C "$repo/test/unit" fuzz-ci
 		check_tap host-installers "host: installers" "$repo/test/test_install.sh"
+		check_tap host-dist "host: make dist" "$repo/test/test_dist.sh"
 		# W=1 is left to check_suite, which builds every suite with it.
 		check_tap lint "host: lint" "$repo/test/lint.sh" --no-w1
 		grep -a '^# ' "$work/lint.log"	# the findings, FILE:LINE: message
