@@ -131,18 +131,24 @@ nomem:
 	toa_stat_inc(sock_net(child), TOA_STAT_SYN_RECV_SOCK_NO_TOA);
 }
 
+/*
+ * Whether a lookup is worth it: not while the host has no TOA connection.
+ * A record is in the table before its socket can be accepted (the accept
+ * queue's lock orders the two), so this never misses one.
+ */
+static bool toa_sock_may_have_record(const struct sock *sk)
+{
+	return sk->sk_protocol == IPPROTO_TCP &&
+	       atomic_read(&toa_socks.nelems);
+}
+
 /* Copies @sk's client address into @addr; false if it has none. */
 static bool toa_sock_addr_get(const struct sock *sk, struct toa_addr *addr)
 {
 	const struct toa_sock *ts;
 	bool found = false;
 
-	/*
-	 * No TOA connection on the host: no hashing. A record is in the table
-	 * before its socket can be accepted (the accept queue's lock orders
-	 * the two), so this never misses one.
-	 */
-	if (sk->sk_protocol != IPPROTO_TCP || !atomic_read(&toa_socks.nelems))
+	if (!toa_sock_may_have_record(sk))
 		return false;
 	rcu_read_lock();
 	ts = rhashtable_lookup(&toa_socks, &sk, toa_socks_params);
@@ -250,7 +256,7 @@ void toa_sock_detach(const struct sock *sk)
 {
 	struct toa_sock *ts;
 
-	if (sk->sk_protocol != IPPROTO_TCP)
+	if (!toa_sock_may_have_record(sk))
 		return;
 	rcu_read_lock();
 	ts = rhashtable_lookup(&toa_socks, &sk, toa_socks_params);
