@@ -16,7 +16,7 @@ rows() {
 	accepted connection, no TOA|conn|none|toa|0.5
 	getpeername(), TOA socket|getpeer|toa|toa|3
 	getpeername(), no TOA|getpeer|none|toa|5
-	getpeername(), no TOA, a TOA conn. open|getpeer-busy|none|toa|5
+	getpeername(), no TOA, TOA conns. open|getpeer-busy|none|toa|5
 	getsockname()|getsock|toa|toa|-
 	getpeername(), TOA, initial netns|getpeer-init|toa|toa|3
 	SYN flood, per SYN|syn|none|toa|-

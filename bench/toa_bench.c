@@ -32,6 +32,11 @@
 #define HOLD_PORT	9102
 #define COUNT_PORT	9103
 #define INIT_NS		"toa-init"
+/*
+ * Sockets a getname count goes round: where a socket's address puts it in
+ * toa's table (alone in its bucket or not) varies from run to run.
+ */
+#define COUNT_SOCKETS	16
 
 /* Two of each keep both vCPUs busy: the handshake runs in connect(). */
 #define RATE_CLIENTS	2
@@ -520,8 +525,8 @@ static int count_syn(void *arg)
 
 /*
  * OP: conn (the connection from the client namespace), getpeer, getsock (on
- * an accepted one), getpeer-busy (getpeer without TOA while a TOA connection
- * is open), getpeer-init (on one over loopback in the initial namespace,
+ * accepted ones), getpeer-busy (getpeer without TOA while TOA connections
+ * are open), getpeer-init (on ones over loopback in the initial namespace,
  * whose counters are the host's only: bench/count.sh names it INIT_NS) or
  * syn. Prints ns per OP.
  */
@@ -531,46 +536,51 @@ static int cmd_count(const char *op, long n, const char *peer)
 	bool busy = !strcmp(op, "getpeer-busy");
 	struct count c = { .n = n, .want = peer_wanted(peer),
 			   .ip = init ? "127.0.0.1" : SRV4 };
-	int server = -1;
+	int server[COUNT_SOCKETS], nserver = 0;
 	double t0, t1;
 
 	c.listener = tcp_listen_in(init ? INIT_NS : SRV_NS, AF_INET, c.ip,
 				   COUNT_PORT, false);
 	if (c.listener < 0)
 		die("count: listen");
-	/* A TOA connection open beside the measured one, which has none. */
+	/* TOA connections open beside the measured ones, which have none. */
 	if (busy) {
 		cmd_wire("toa");
-		if (in_netns(CLI_NS, count_connect, &c) ||
-		    accept(c.listener, NULL, NULL) < 0)
-			die("count: the TOA connection");
+		for (int i = 0; i < COUNT_SOCKETS; i++)
+			if (in_netns(CLI_NS, count_connect, &c) ||
+			    accept(c.listener, NULL, NULL) < 0)
+				die("count: the TOA connections");
 		cmd_wire("none");
 	}
-	if (!strcmp(op, "getpeer") || !strcmp(op, "getsock") || init || busy) {
-		if (init ? count_connect(&c) :
-			   in_netns(CLI_NS, count_connect, &c))
-			die("count: connect");
-		server = accept(c.listener, NULL, NULL);
-		if (server < 0 || !peer_ip_is(server, c.want)) {
-			fprintf(stderr, "count: the peer is not %s\n", peer);
-			return 1;
+	if (!strcmp(op, "getpeer") || !strcmp(op, "getsock") || init || busy)
+		for (; nserver < COUNT_SOCKETS; nserver++) {
+			if (init ? count_connect(&c) :
+				   in_netns(CLI_NS, count_connect, &c))
+				die("count: connect");
+			server[nserver] = accept(c.listener, NULL, NULL);
+			if (server[nserver] < 0 ||
+			    !peer_ip_is(server[nserver], c.want)) {
+				fprintf(stderr, "count: the peer is not %s\n",
+					peer);
+				return 1;
+			}
 		}
-	}
 
 	t0 = now();
 	if (!strcmp(op, "conn"))
 		in_netns(CLI_NS, count_conn, &c);
 	else if (!strcmp(op, "syn"))
 		in_netns(CLI_NS, count_syn, &c);
-	else if (server >= 0)
+	else if (nserver)
 		for (long i = 0; i < n; i++) {
+			int fd = server[i % COUNT_SOCKETS];
 			union addr a;
 			socklen_t len = sizeof(a);
 
 			if (strcmp(op, "getsock"))
-				getpeername(server, &a.sa, &len);
+				getpeername(fd, &a.sa, &len);
 			else
-				getsockname(server, &a.sa, &len);
+				getsockname(fd, &a.sa, &len);
 		}
 	else
 		usage();
