@@ -11,7 +11,7 @@ work=${TOA_WORK:-/tmp/toa-check}
 timeout=${TOA_TIMEOUT:-1500}
 
 # What the rig and the guest's tests need on the host (the host root is the guest's root).
-host_packages=(bison busybox-static bpftool clang cpio debootstrap ethtool flex gcc iproute2 kmod
+host_packages=(bc bison busybox-static bpftool clang cpio debootstrap ethtool flex gcc iproute2 kmod
 	libbpf-dev libc6-dev libelf-dev linux-source-6.1 llvm make nftables nginx openssl
 	qemu-system-x86 shellcheck sparse tcpdump xz-utils zstd)
 host_packages+=(curl dkms git lintian rpm)	# make dist and its checks (test/test_dist.sh)

@@ -138,20 +138,37 @@ static struct ftrace_ops ipmodify_ops = {
 	.flags = TOA_FTRACE_FLAGS | FTRACE_OPS_FL_IPMODIFY,
 };
 
+/* The function redirected; its entry in ipmodify_ops' filter is removed again at unload. */
+static unsigned long ipmodify_fn;
+
 static int ipmodify_init(void)
 {
 	struct socket *sock;
-	unsigned long fn;
 	int err;
 
 	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
 			       &sock);
 	if (err)
 		return err;
-	fn = (unsigned long)inet_csk(sock->sk)->icsk_af_ops->syn_recv_sock;
+	ipmodify_fn = (unsigned long)inet_csk(sock->sk)->icsk_af_ops->syn_recv_sock;
 	sock_release(sock);
-	err = ftrace_set_filter_ip(&ipmodify_ops, fn, 0, 0);
-	return err ?: register_ftrace_function(&ipmodify_ops);
+	err = ftrace_set_filter_ip(&ipmodify_ops, ipmodify_fn, 0, 0);
+	if (err)
+		return err;
+	err = register_ftrace_function(&ipmodify_ops);
+	if (err)
+		ftrace_set_filter_ip(&ipmodify_ops, ipmodify_fn, 1, 0);
+	return err;
+}
+
+/*
+ * The filter lives in memory ftrace allocated for the ops: left with an entry, it
+ * would leak at unload (kmemleak on the debug kernel found it).
+ */
+static void ipmodify_uninit(void)
+{
+	unregister_ftrace_function(&ipmodify_ops);
+	ftrace_set_filter_ip(&ipmodify_ops, ipmodify_fn, 1, 0);
 }
 
 static int __init toa_test_kmod_init(void)
@@ -174,7 +191,7 @@ static int __init toa_test_kmod_init(void)
 static void __exit toa_test_kmod_exit(void)
 {
 	if (ipmodify)
-		unregister_ftrace_function(&ipmodify_ops);
+		ipmodify_uninit();
 	if (squat_proc)
 		unregister_pernet_subsys(&squat_net_ops);
 	remove_proc_entry("toa_test_kpeer", NULL);

@@ -31,9 +31,12 @@ if [ -d "$dir/chroot" ]; then
 	"$here/chroot.sh" "$dir/chroot" -b "$out" make -C "$out" -j"$(nproc)" \
 		KDIR="/lib/modules/$kver/build" "$@" module test-kmod
 else
+	# The fetched headers; or the debug suite's own build tree (debug-kernel.sh), which its
+	# modules_install linked as lib/modules/KVER/build, as on an installed kernel.
+	kdir=$dir/headers/usr/src/linux-headers-$kver
+	[ -d "$kdir" ] || kdir=$(realpath -e "$dir/kernel/lib/modules/$kver/build")
 	# The headers come without vmlinux, and the host has no pahole: no BTF for modules.
 	# A calling make's flags (make check) must not reach this one: its jobserver would warn.
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$out" -j"$(nproc)" \
-		KDIR="$dir/headers/usr/src/linux-headers-$kver" CONFIG_DEBUG_INFO_BTF_MODULES= "$@" \
-		module test-kmod
+		KDIR="$kdir" CONFIG_DEBUG_INFO_BTF_MODULES= "$@" module test-kmod
 fi

@@ -1,5 +1,6 @@
 #!/bin/bash
-# usage: test/qemu/kernel.sh SUITE     (SUITE: bookworm, bookworm-backports, bullseye, trixie, sid)
+# usage: test/qemu/kernel.sh SUITE     (SUITE: bookworm, bookworm-backports, bullseye, trixie, sid;
+#                                      debug: a kernel with sanitizers, built by debug-kernel.sh)
 # Fetches the Debian suite's current amd64 kernel into ${TOA_CACHE:-/var/cache/toa-test}/SUITE/ and
 # prepares what run.sh and build.sh need. Cached; the last line of stdout is the kernel release.
 set -eu
@@ -152,7 +153,10 @@ mkdir -p "$dir"
 exec 9>"$dir/.lock"
 flock 9
 
-if [ -f "$dir/kver" ]; then
+if [ "$suite" = debug ]; then
+	# Built, not fetched; rebuilt when its source or config changes.
+	kver=$("$here/debug-kernel.sh" "$dir" | tail -n1)
+elif [ -f "$dir/kver" ]; then
 	kver=$(cat "$dir/kver")
 else
 	update_package_lists
