@@ -236,6 +236,13 @@ check_suite() {
 			"$w/build/toa.ko" toa_load_loop_test -S
 }
 
+# stage_done NAME: one row of the table of stage times that ends the run.
+stages='' stage_start=0
+stage_done() {
+	stages+=$(printf '# %-24s %d' "$1" $((SECONDS - stage_start)))$'\n'
+	stage_start=$SECONDS
+}
+
 main() {
 	local suite install=''
 	if [ "${1:-}" = --install ]; then
@@ -270,13 +277,21 @@ main() {
 		else
 			fail "host: toa.ko for a kernel without IPv6" "$work/noipv6.log"
 		fi
+		stage_done host
 		for suite in "${@:-bookworm}"; do
 			check_suite "$suite"
+			stage_done "$suite"
 		done
-		[ -z "$install" ] ||
+		if [ -n "$install" ]; then
 			check_tap install "install: booted bookworm" "$repo/test/install/run.sh"
+			stage_done install
+		fi
 	fi
 
+	# How long each stage took, for the CI budget (README: Testing).
+	echo "# stage                    seconds"
+	printf '%s' "$stages"
+	echo "# total                    $SECONDS"
 	echo "1..$count"
 	echo "$passed passed, $failed failed$([ $skipped -eq 0 ] || echo ", $skipped skipped")"
 	[ $failed -eq 0 ]
