@@ -1,15 +1,19 @@
 #!/bin/bash
 # usage: run by toa-install-test.service in the guest at each boot, from the share test/install/run.sh made
-# Boot 1 installs toa as INSTALL.md says, twice, then a kernel upgrade. Boot 2, on the new kernel, checks
-# DKMS's toa came back by itself, serves a TOA client, uninstalls, installs by method 2 with an rc.local.
-# Boot 3 checks method 2 came back with its kinds, serves a kind 200 client, uninstalls.
+# Boot 1 installs toa as INSTALL.md says, then twice more as the one-liner, then a kernel upgrade. Boot 2,
+# on the new kernel, checks DKMS's toa came back by itself, serves a TOA client, uninstalls, installs by
+# method 2 with an rc.local. Boot 3 checks method 2 came back with its kinds, serves a kind 200 client,
+# uninstalls, installs the toa-dkms .deb, then a third kernel. Boot 4 checks the .deb's toa came back,
+# serves a TOA client, purges the package.
 set -u
 
 share=/mnt/toa-test
 state=/var/lib/toa-install-test	# on the guest's disk: it has to outlive the reboot
 logs=$share/logs
 kver=$(uname -r)
-kver2=$(cat "$share/kver2")	# the kernel boot 1 installs and boots 2 and 3 run
+kver2=$(cat "$share/kver2")	# the kernel boot 1 installs and boots 2 to 4 run
+kver3=$(cat "$share/kver3")	# the kernel boot 3 installs after the .deb
+deb=$(cd "$share/dist" && echo toa-dkms_*_all.deb)
 mkdir -p "$state" "$logs"
 boot=$(($(cat "$state/boot" 2>/dev/null || echo 0) + 1))
 echo "$boot" >"$state/boot"
@@ -17,7 +21,7 @@ n=$(cat "$state/count" 2>/dev/null || echo 0)
 server_pid=
 # However this script ends, the boot ends with it, and QEMU with the boot (run.sh).
 next=reboot
-[ "$boot" != 3 ] || next=poweroff
+[ "$boot" != 4 ] || next=poweroff
 trap 'systemctl "$next" --no-block' EXIT
 
 now() { cut -d' ' -f1 /proc/uptime; }
@@ -50,29 +54,54 @@ changed_since() {
 		-newer "$1" -print
 }
 
-# The second run is README's one-liner, with file:// standing in for where the script and the
-# tarball are hosted. The script is fetched first: bash -c "" would pass with nothing run.
-second_run_changes_nothing() {
-	local before after changed script status
+# changes_nothing SAYS SCRIPT: README's one-liner, bash -c "$SCRIPT", run again where toa is installed
+# says a line starting SAYS, succeeds, and leaves the module loaded as it was and every file as it was.
+# The script is fetched first: bash -c "" would pass with nothing run.
+changes_nothing() {
+	local says=$1 script=$2 before after changed status
 	touch "$state/mark"
 	sleep 1
 	before="$(lsmod | grep '^toa ') $(stat -c %i /sys/module/toa)"
-	script=$(curl -fsSL "file://$share/install_toa.sh") || return 1
-	(cd / && TOA_SOURCE_URL=file://$share/toa.tar.gz bash -c "$script") >"$state/one-liner.log" 2>&1
+	[ -n "$script" ] || return 1
+	(cd / && bash -c "$script") >"$state/one-liner.log" 2>&1
 	status=$?
 	cat "$state/one-liner.log"
-	[ "$status" = 0 ] && grep -q '^install_toa.sh: downloading the toa source from file://' "$state/one-liner.log" ||
-		return 1
+	[ "$status" = 0 ] && grep -q "^install_toa.sh: $says" "$state/one-liner.log" || return 1
 	after="$(lsmod | grep '^toa ') $(stat -c %i /sys/module/toa)"
 	changed=$(changed_since "$state/mark")
 	echo "module before: $before; after: $after; files changed: ${changed:-none}"
 	[ "$before" = "$after" ] && [ -z "$changed" ]
 }
 
-# What a kernel upgrade does: bookworm-backports' kernel and headers, downloaded by rootfs.sh.
-# INITRD=No: the host made this kernel's initramfs, which would take minutes under TCG.
-install_second_kernel() {
-	INITRD=No dpkg -i /root/second-kernel/*.deb
+# The second run: file:// stands in for where the script and the tarball are hosted.
+second_run_changes_nothing() {
+	TOA_SOURCE_URL=file://$share/toa.tar.gz changes_nothing \
+		"downloading the toa source from file://" "$(curl -fsSL "file://$share/install_toa.sh")"
+}
+
+# The third: make dist's install_toa.sh, the source in it, from a web server (here on loopback) as
+# the guide's one-liner has it, checked against its .sha256 first as README says.
+self_contained_changes_nothing() {
+	local server status
+	(cd "$share/dist" && sha256sum -c install_toa.sh.sha256) || return 1
+	python3 -m http.server 8080 --bind 127.0.0.1 --directory "$share/dist" >"$logs/dist-server.log" 2>&1 &
+	server=$!
+	for _ in $(seq 100); do
+		ss -Hltn 'sport = 8080' | grep -q . && break
+		sleep 0.2
+	done
+	changes_nothing "using the toa source embedded in this script" \
+		"$(curl -fsSL http://127.0.0.1:8080/install_toa.sh)"
+	status=$?
+	kill "$server"
+	wait "$server"
+	return "$status"
+}
+
+# install_kernel DIR: what a kernel upgrade does, with the kernel and headers rootfs.sh downloaded
+# into DIR. INITRD=No: the host made boot 2's initramfs, which would take minutes under TCG.
+install_kernel() {
+	INITRD=No dpkg -i "$1"/*.deb
 }
 
 # The user's server, on the server end of a veth pair (its own network namespace).
@@ -145,6 +174,7 @@ rc_local_loads_toa() {
 nothing_left() {
 	toa_not_loaded &&
 		[ ! -e /etc/modules-load.d/toa.conf ] && [ ! -e /etc/modprobe.d/toa.conf ] &&
+		[ ! -e /usr/lib/modules-load.d/toa.conf ] && ! dpkg -s toa-dkms >/dev/null 2>&1 &&
 		[ -z "$(dkms status toa)" ] && [ ! -e /var/lib/dkms/toa ] &&
 		[ -z "$(find /lib/modules /usr/src -name 'toa*')" ] && [ ! -e /var/lib/toa ]
 }
@@ -163,7 +193,9 @@ case $boot in
 	tap "dkms has toa installed for $kver" sh -c "dkms status toa | grep -F '$kver' | grep -q ': installed'"
 	tap "autoload: /etc/modules-load.d/toa.conf" grep -qx toa /etc/modules-load.d/toa.conf
 	tap "second run, as the curl one-liner, changes nothing" second_run_changes_nothing
-	tap "kernel upgrade: dpkg -i $kver2 and its headers" install_second_kernel
+	tap "third run, make dist's install_toa.sh as the one-liner from a web server, changes nothing" \
+		self_contained_changes_nothing
+	tap "kernel upgrade: dpkg -i $kver2 and its headers" install_kernel /root/second-kernel
 	tap "dkms built and installed toa for $kver2 by itself" \
 		sh -c "dkms status toa -k '$kver2' | grep -q ': installed'"
 	tap "modinfo -k $kver2 toa: built for $kver2" \
@@ -210,7 +242,32 @@ case $boot in
 	tap "compile_install_toa.sh --uninstall" sh -c 'cd /root/toa && ./scripts/compile_install_toa.sh --uninstall'
 	tap "nothing of toa left" nothing_left
 	tap "rc.local is the user's again" cmp /etc/rc.local "$state/rc.local.user"
+	tap "apt-get install ./$deb (offline)" sh -c "cd '$share/dist' && apt-get -o DPkg::Lock::Timeout=600 install -y './$deb'"
+	tap "toa-dkms: toa loaded now" toa_loaded
+	tap "toa-dkms: DKMS built toa for $kver2 and $kver" sh -c \
+		"dkms status toa -k '$kver2' | grep -q ': installed' && dkms status toa -k '$kver' | grep -q ': installed'"
+	tap "toa-dkms: loaded at boot by /usr/lib/modules-load.d/toa.conf" \
+		grep -qx toa /usr/lib/modules-load.d/toa.conf
+	tap "a kernel installed after the package: dpkg -i $kver3 and its headers" \
+		install_kernel /root/third-kernel
+	tap "dkms built and installed toa for $kver3 by itself" \
+		sh -c "dkms status toa -k '$kver3' | grep -q ': installed'"
+	tap "modinfo -k $kver3 toa: built for $kver3" \
+		sh -c "modinfo -k '$kver3' -F vermagic toa | grep -q '^$kver3 '"
 	tap "dmesg clean (boot 3)" dmesg_clean
+	;;
+4)
+	tap "toa-dkms: toa loaded at boot by itself" toa_loaded
+	tap "toa-dkms: loaded by systemd-modules-load" sh -c "journalctl -b -o cat | grep -x \"Inserted module 'toa'\""
+	tap "python3 -m http.server 10000 listens" start_server
+	tap "TOA client attached" attach_client fe "c0 00 02 09"
+	tap "curl through the TOA client gets 200" client_request
+	tap "server log shows 192.0.2.9" served 192.0.2.9
+	cat /proc/net/toa_stats >>"$logs/boot4.log"
+	tap "server and client stopped" stop_test_setup
+	tap "apt-get purge toa-dkms" apt-get -o DPkg::Lock::Timeout=600 purge -y toa-dkms
+	tap "nothing of toa left, for every kernel" nothing_left
+	tap "dmesg clean (boot 4)" dmesg_clean
 	echo "1..$n" >>"$share/tap.txt"
 	;;
 esac

@@ -1,7 +1,8 @@
 #!/bin/bash
 # usage: test/install/rootfs.sh KVER     (KVER: the release test/qemu/kernel.sh bookworm printed)
 # Builds a bookworm disk image for booting the cached kernel KVER, cached in ${TOA_CACHE}/rootfs-bookworm/,
-# with bookworm-backports' kernel beside it to install (kver2 names it; vmlinuz2, initrd2.img boot it).
+# with bookworm-backports' kernel beside it to install (kver2 names it; vmlinuz2, initrd2.img boot it), and
+# bookworm's cloud flavour of KVER to install after the toa-dkms package (kver3 names it).
 set -eu
 
 here=$(dirname "$(realpath "$0")")
@@ -46,7 +47,8 @@ debootstrap --variant=minbase --include=systemd-sysv,udev,kmod,iproute2,python3,
 	bookworm "$tmp/root" "$(system_mirror debian)" >"$tmp/debootstrap.log" 2>&1 ||
 	{ tail -n 20 "$tmp/debootstrap.log" >&2; exit 1; }
 
-# The kernel's ABI-named headers come from the security archive, like the kernel itself.
+# The kernel's ABI-named headers come from the security archive, like the kernel itself. The
+# metapackage too, as a Debian server has it: the toa-dkms package depends on it.
 cat >"$tmp/root/etc/apt/sources.list" <<-SOURCES
 	deb $(system_mirror debian) bookworm main
 	deb $(system_mirror debian-security) bookworm-security main
@@ -54,7 +56,7 @@ cat >"$tmp/root/etc/apt/sources.list" <<-SOURCES
 SOURCES
 log "installing linux-headers-$kver"
 if ! { in_root apt-get -q update && in_root apt-get install -y -q --no-install-recommends \
-	"linux-headers-$kver"; } >"$tmp/apt.log" 2>&1; then
+	"linux-headers-$kver" linux-headers-amd64; } >"$tmp/apt.log" 2>&1; then
 	tail -n 20 "$tmp/apt.log" >&2
 	exit 1
 fi
@@ -77,6 +79,17 @@ if ! in_root apt-get install -d -y -q --no-install-recommends -t bookworm-backpo
 fi
 mkdir "$tmp/root/root/second-kernel"
 mv "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/root/second-kernel/"
+# A kernel installed after the toa-dkms package, whose DKMS must build toa for it: the cloud
+# flavour of the first kernel, in the archive as long as that kernel is.
+kver3=${kver%-amd64}-cloud-amd64
+log "downloading the third kernel, $kver3"
+if ! in_root apt-get install -d -y -q --no-install-recommends \
+	"linux-image-$kver3" "linux-headers-$kver3" >>"$tmp/apt.log" 2>&1; then
+	tail -n 20 "$tmp/apt.log" >&2
+	exit 1
+fi
+mkdir "$tmp/root/root/third-kernel"
+mv "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/root/third-kernel/"
 dpkg-deb -x "$tmp/root/root/second-kernel/linux-image-${kver2}_"*.deb "$tmp/kernel2"
 cp -a "$tmp/kernel2/lib/modules/$kver2" "$tmp/root/lib/modules/"
 cp -a "$tmp/kernel2/boot/." "$tmp/root/boot/"
@@ -122,5 +135,6 @@ rm -rf "$tmp/root"
 rm -f "$dir/root.img" "$dir/vmlinuz" "$dir/initrd.img" "$dir/vmlinuz2" "$dir/initrd2.img"
 mv "$tmp/root.img" "$tmp/vmlinuz" "$tmp/initrd.img" "$tmp/vmlinuz2" "$tmp/initrd2.img" "$dir/"
 echo "$kver2" >"$dir/kver2"
+echo "$kver3" >"$dir/kver3"
 rm -rf "$tmp"
 echo "$stamp" >"$dir/stamp"

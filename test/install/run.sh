@@ -11,8 +11,9 @@ work=${TOA_WORK:-/tmp/toa-check}/install
 timeout=${TOA_TIMEOUT:-1800}	# each boot; boot 1 takes 7-14 minutes, more on a busy host
 share=$work/share
 # kernel.sh and its initramfs.sh, rootfs.sh, the BPF client's build, and the VM.
-host_packages=(busybox-static clang cpio debootstrap e2fsprogs libbpf-dev make qemu-system-x86 qemu-utils
-	xz-utils zstd)
+# make dist's git and rpmbuild.
+host_packages=(busybox-static clang cpio debootstrap e2fsprogs git libbpf-dev make qemu-system-x86 qemu-utils
+	rpm xz-utils zstd)
 
 count=0 failed=0
 
@@ -60,8 +61,9 @@ fetch_kernel() {
 	"$repo/test/qemu/kernel.sh" bookworm >"$work/kver" && kver=$(tail -n1 "$work/kver") && [ -n "$kver" ]
 }
 
-# The share: the source tarball a user unpacks (the tree's files, not its build products), the
-# BPF client and the guest's driver. The guest appends its TAP lines to tap.txt.
+# The share: the source tarball a user unpacks (the tree's files, not its build products), what
+# make dist makes of the last commit (the self-contained installer, the .deb), the BPF client and
+# the guest's driver. The guest appends its TAP lines to tap.txt.
 make_share() {
 	rm -rf "$share" && mkdir -p "$share" &&
 		make -C "$repo/test" out/toa_client.bpf.o &&
@@ -69,7 +71,8 @@ make_share() {
 		(cd "$repo" && git ls-files -z -co --exclude-standard |
 			while IFS= read -r -d '' f; do [ ! -e "$f" ] || printf '%s\0' "$f"; done |
 			tar --null -T - --transform 's,^,toa/,' -czf "$share/toa.tar.gz") &&
-		cp "$cache/rootfs-bookworm/kver2" "$share/"
+		"$repo/scripts/dist.sh" "$share/dist" &&
+		cp "$cache/rootfs-bookworm/kver2" "$cache/rootfs-bookworm/kver3" "$share/"
 }
 
 # The guest's disk: a throw-away layer over the cached image, kept from one boot to the next.
@@ -138,19 +141,22 @@ main() {
 	check "host: bookworm kernel" "$work/kernel.log" fetch_kernel || finish
 	check "host: bookworm disk image" "$work/rootfs.log" "$here/rootfs.sh" "$kver" || finish
 	kver2=$(cat "$cache/rootfs-bookworm/kver2")
-	check "host: source tarball and BPF client" "$work/share.log" make_share || finish
+	check "host: source tarball, make dist, BPF client" "$work/share.log" make_share || finish
 	check "host: guest disk" "$work/disk.log" make_disk || finish
 	# One VM at a time on this machine: wait for the others'.
 	start=$SECONDS
 	exec 8>/tmp/toa-vm.lock
 	flock 8
 	echo "# waited $((SECONDS - start))s for /tmp/toa-vm.lock"
+	# Each boot continues where the last one left the disk: after a failed boot, none.
 	if check "host: boot 1 ($kver: install, a second kernel, reboot)" "$work/console-boot1.log" \
 		boot_guest 1 vmlinuz initrd.img &&
 		check "host: boot 2 ($kver2: client, uninstall, method 2, reboot)" "$work/console-boot2.log" \
-			boot_guest 2 vmlinuz2 initrd2.img; then
-		check "host: boot 3 ($kver2: method 2 at boot, uninstall, power off)" "$work/console-boot3.log" \
-			boot_guest 3 vmlinuz2 initrd2.img || true
+			boot_guest 2 vmlinuz2 initrd2.img &&
+		check "host: boot 3 ($kver2: method 2 at boot, uninstall, the .deb, a third kernel, reboot)" \
+			"$work/console-boot3.log" boot_guest 3 vmlinuz2 initrd2.img; then
+		check "host: boot 4 ($kver2: the .deb at boot, purge, power off)" "$work/console-boot4.log" \
+			boot_guest 4 vmlinuz2 initrd2.img || true
 	fi
 	exec 8>&-
 	if [ -f "$share/tap.txt" ] && report_guest; then
