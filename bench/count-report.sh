@@ -79,6 +79,44 @@ netns_cost() {
 		}' "$csv"
 }
 
+# With toa loaded, TOA connections held open (setups open0, openN...): instructions per operation
+# at each level, and the change from none open.
+flat() {
+	awk -F, '$3 ~ /^open[0-9]+$/ {
+			n = substr($3, 5) + 0
+			key = $1 "|" $2
+			if (!(key in seen)) { seen[key] = 1; ops[++nops] = key }
+			if (!(n in have)) { have[n] = 1; levels[++nlev] = n }
+			v[key "|" n] = $5
+		}
+		END {
+			if (!nlev)
+				exit
+			for (i = 1; i < nlev; i++)	# few levels: sort in place
+				for (j = i + 1; j <= nlev; j++)
+					if (levels[j] < levels[i]) { t = levels[i]; levels[i] = levels[j]; levels[j] = t }
+			print ""
+			print "toa, with TOA connections held open (instructions per operation; change from none open)"
+			printf "%-26s", "operation, wire"
+			for (i = 1; i <= nlev; i++)
+				printf " %16s", levels[i] " open"
+			print ""
+			for (k = 1; k <= nops; k++) {
+				split(ops[k], o, "|")
+				printf "%-26s", o[1] ", " o[2]
+				base = v[ops[k] "|" levels[1]]
+				for (i = 1; i <= nlev; i++) {
+					x = v[ops[k] "|" levels[i]]
+					if (i == 1)
+						printf " %16.0f", x
+					else
+						printf " %8.0f %+6.2f%%", x, (x / base - 1) * 100
+				}
+				print ""
+			}
+		}' "$csv"
+}
+
 plot() {
 	gnuplot <<-EOF
 	set terminal pngcairo size 900,600 font ",10"
@@ -101,6 +139,7 @@ plot() {
 	echo "Instructions per operation (QEMU -icount shift=0: the guest's, kernel and user, one vCPU)"
 	table
 	netns_cost
+	flat
 } > "$out/count.txt"
 plot
 cat "$out/count.txt"

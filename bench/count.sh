@@ -1,10 +1,13 @@
 #!/bin/sh
 # Runs inside the guest (bench/run.sh), under QEMU's -icount shift=0 on one vCPU, where the guest's
 # clock advances one nanosecond per instruction: what toa adds, in instructions per operation, for
-# each setup: no module, toa, and toa with 1, 100 and 4096 trusted prefixes.
+# each setup: no module, toa, and toa with 1, 100 and 4096 trusted prefixes; then, if COUNT_OPEN
+# is set, the same for a connection and a getpeername() with toa while 0, N1, N2, ... TOA
+# connections are held open (setups open0, openN1, ...).
 # Appends "op,wire,setup,round,instructions" rows to $RESULTS/count.csv (bench/count-report.sh).
 # env: TOA_KO, TOA_BPF, TOA_BENCH (as bench/guest.sh), RESULTS, COUNT_ROUNDS, COUNT_CONNS,
-#      COUNT_CALLS, COUNT_SYNS (operations per sample)
+#      COUNT_CALLS, COUNT_SYNS (operations per sample), COUNT_OPEN (N1,N2,..., or empty)
+# toa_bench hold runs "sh bench/count.sh level" at each step, with OPEN set.
 set -eu
 
 bench=${TOA_BENCH:?}
@@ -65,6 +68,26 @@ round() {
 	done
 }
 
+# flat: toa's table grows with the connections held open; what an operation costs must not.
+flat() {
+	max=${COUNT_OPEN##*,}
+	log "toa, with 0,$COUNT_OPEN TOA connections open"
+	hold_setup "$max"
+	load toa
+	"$bench" wire toa
+	# shellcheck disable=SC2046 # one argument per address
+	"$bench" hold "0,$COUNT_OPEN" toa "sh $0 level" $(hold_addrs "$max")
+}
+
+# level: run by toa_bench hold with $OPEN connections open.
+level() {
+	for w in toa none; do
+		sample conn "$w" "open$OPEN" 1 "$COUNT_CONNS" "$(peer toa "$w")"
+		sample getpeer "$w" "open$OPEN" 1 "$COUNT_CALLS" "$(peer toa "$w")"
+	done
+	"$bench" wire toa	# what the next connections held carry
+}
+
 main() {
 	# shellcheck source=test/netns.sh
 	. "$(dirname "$0")/../test/netns.sh"
@@ -82,8 +105,15 @@ main() {
 		round "$r"
 		r=$((r + 1))
 	done
+	[ -z "${COUNT_OPEN:-}" ] || flat
 	load nomod
 	log finished
 }
 
-main
+# shellcheck source=bench/hold.sh
+. "$(dirname "$0")/hold.sh"
+if [ "${1:-}" = level ]; then
+	level
+else
+	main
+fi

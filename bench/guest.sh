@@ -101,23 +101,13 @@ level() {
 	fi
 }
 
-# Client addresses beside 10.88.0.1, to hold $max connections, 20000 each: connect() looks for a
-# port among the 32256 even ones first, longer as they fill, and past them scans all every time.
-src_addrs() {
-	i=1
-	while [ "$i" -le $((max / 20000 + 1)) ]; do
-		echo "10.88.0.$((100 + i))"
-		i=$((i + 1))
-	done
-}
-
 # hold SETUP: toa loaded, 0, N1, N2, ... connections open, with or without TOA (toa_toa, toa_none).
 hold() {
 	setup "$1"
 	peer=client
 	[ "$1" != toa_toa ] || peer=toa
 	# shellcheck disable=SC2046 # one argument per address
-	"$bench" hold "0,$levels" "$peer" "sh $0 level $1" $(src_addrs)
+	"$bench" hold "0,$levels" "$peer" "sh $0 level $1" $(hold_addrs "$max")
 }
 
 main() {
@@ -125,10 +115,7 @@ main() {
 	. "$(dirname "$0")/../test/netns.sh"
 	setup_netns
 	attach_client "$TOA_BPF"
-	ip netns exec toa-cli sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
-	for a in $(src_addrs); do
-		ip -n toa-cli addr add "$a/24" dev cli0
-	done
+	hold_setup "$max"
 	echo "$(uname -r) $(nproc) $(meminfo_kb MemTotal)" > "$RESULTS/guest.txt"
 	: > "$raw"
 
@@ -144,6 +131,8 @@ main() {
 	log finished
 }
 
+# shellcheck source=bench/hold.sh
+. "$(dirname "$0")/hold.sh"
 if [ "${1:-}" = level ]; then
 	level "$2"
 else

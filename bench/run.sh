@@ -9,6 +9,7 @@
 # env: ROUNDS (9), RATE_SECONDS (3), CALLS (getpeername() calls per sample, 500000),
 #      BENCH_OPEN (connections held open, 10000,100000,500000), COUNT_ROUNDS (2; --quick 1),
 #      COUNT_CONNS (5000; 1000), COUNT_CALLS (100000; 20000), COUNT_SYNS (10000; 2000),
+#      COUNT_OPEN (TOA connections held open while counting, 100000,500000; --quick none),
 #      TOA_VM_LOCK (/tmp/toa-vm.lock)
 set -euo pipefail
 
@@ -26,10 +27,11 @@ case ${1:-} in
 esac
 if $quick; then
 	count_env=(COUNT_ROUNDS="${COUNT_ROUNDS:-1}" COUNT_CONNS="${COUNT_CONNS:-1000}"
-		COUNT_CALLS="${COUNT_CALLS:-20000}" COUNT_SYNS="${COUNT_SYNS:-2000}")
+		COUNT_CALLS="${COUNT_CALLS:-20000}" COUNT_SYNS="${COUNT_SYNS:-2000}" COUNT_OPEN="${COUNT_OPEN:-}")
 else
 	count_env=(COUNT_ROUNDS="${COUNT_ROUNDS:-2}" COUNT_CONNS="${COUNT_CONNS:-5000}"
-		COUNT_CALLS="${COUNT_CALLS:-100000}" COUNT_SYNS="${COUNT_SYNS:-10000}")
+		COUNT_CALLS="${COUNT_CALLS:-100000}" COUNT_SYNS="${COUNT_SYNS:-10000}"
+		COUNT_OPEN="${COUNT_OPEN-100000,500000}")
 fi
 # Enough for 500000 connections (both ends: about 7.6 kB a pair) and the rest.
 mem=8192
@@ -107,7 +109,7 @@ main() {
 	start=$SECONDS
 	rm -rf "$out/count"
 	mkdir -p "$out/count"
-	(cd "$repo" && test/qemu/run.sh -k "$kver" -s 1 -i -t 1800 -a slab_nomerge -w "$out/count" \
+	(cd "$repo" && test/qemu/run.sh -k "$kver" -s 1 -m "$mem" -i -t 3600 -a slab_nomerge -w "$out/count" \
 		-- env TOA_KO="$work/build/toa.ko" TOA_BPF="$repo/test/out" TOA_BENCH="$out/toa_bench" \
 		RESULTS="$out/count" "${count_env[@]}" sh bench/count.sh) > "$work/count-console.log" 2>&1 ||
 		{ echo "bench: the counting guest failed: see $work/count-console.log" >&2; exit 1; }
