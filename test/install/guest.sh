@@ -1,6 +1,6 @@
 #!/bin/bash
 # usage: run by toa-install-test.service in the guest at each boot, from the share test/install/run.sh made
-# Boot 1 installs toa as INSTALL.md says, then twice more as the one-liner, then a kernel upgrade. Boot 2,
+# Boot 1 installs toa as README.md says, then twice more as the one-liner, then a kernel upgrade. Boot 2,
 # on the new kernel, checks DKMS's toa came back by itself, serves a TOA client, uninstalls, installs by
 # method 2 with an rc.local. Boot 3 checks method 2 came back with its kinds, serves a kind 200 client,
 # uninstalls, installs the toa-dkms .deb, then a third kernel. Boot 4 checks the .deb's toa came back,
@@ -39,7 +39,7 @@ tap() {
 	sync
 }
 
-# The counter $1 of /proc/net/toa_stats summed over the CPUs, as INSTALL.md reads it.
+# The counter $1 of /proc/net/toa_stats summed over the CPUs, as README.md reads it.
 stat_total() {
 	awk -v name="$1" 'NR > 1 { s = 0; for (i = 2; i <= NF; i++) s += $i; sub(/:$/, "", $1) }
 		NR > 1 && $1 == name { print s }' /proc/net/toa_stats
@@ -135,7 +135,7 @@ attach_client() {
 			value hex "${value[@]}"
 }
 
-# curl, as INSTALL.md's Verify does, from inside the proxy's cgroup.
+# curl, as README.md's Verify does, from inside the proxy's cgroup.
 client_request() {
 	# shellcheck disable=SC2016 # $$ is the inner shell's pid
 	sh -c 'echo $$ >/sys/fs/cgroup/toa-client/cgroup.procs && exec curl -sS -o /dev/null -w "%{http_code}\n" http://10.88.0.2:10000/' |
