@@ -21,24 +21,8 @@ guest_kargs='slab_nomerge slub_debug=FZPU,toa_sock4,toa_sock6'
 # Kernel messages that fail a run.
 dmesg_errors='BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|kernel BUG|list_add corruption|refcount_t:'
 
-count=0 passed=0 failed=0 skipped=0
-
-pass() {
-	count=$((count + 1)) passed=$((passed + 1))
-	echo "ok $count $1"
-}
-
-# fail NAME [LOG]: LOG is where to look.
-fail() {
-	count=$((count + 1)) failed=$((failed + 1))
-	echo "not ok $count $1"
-	[ $# -lt 2 ] || echo "# see $2"
-}
-
-skip() {
-	count=$((count + 1)) skipped=$((skipped + 1))
-	echo "ok $count $1"
-}
+# shellcheck source=test/tap.sh
+. "$repo/test/tap.sh"
 
 comment() {
 	sed 's/^/# /'
@@ -83,8 +67,8 @@ report_tap() {
 	while IFS= read -r line; do
 		[[ $line =~ ^[[:space:]]*(ok|not\ ok)(\ [0-9]+)?\ (.*)$ ]] || continue
 		result=${BASH_REMATCH[1]} rest=${BASH_REMATCH[3]#- }
-		if [[ ${rest,,} =~ \#[[:space:]]*skip ]]; then
-			skip "$1: $rest"
+		if [[ $rest =~ ^(.*[^[:space:]])?[[:space:]]*\#[[:space:]]*[Ss][Kk][Ii][Pp][[:alpha:]]*[[:space:]]*(.*)$ ]]; then
+			skip "$1: ${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
 		elif [ "$result" = ok ]; then
 			pass "$1: $rest"
 		else
@@ -292,9 +276,7 @@ main() {
 	echo "# stage                    seconds"
 	printf '%s' "$stages"
 	echo "# total                    $SECONDS"
-	echo "1..$count"
-	echo "$passed passed, $failed failed$([ $skipped -eq 0 ] || echo ", $skipped skipped")"
-	[ $failed -eq 0 ]
+	tap_end
 }
 
 main "$@"

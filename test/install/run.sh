@@ -15,36 +15,25 @@ share=$work/share
 host_packages=(busybox-static clang cpio debootstrap e2fsprogs git libbpf-dev make qemu-system-x86 qemu-utils
 	rpm xz-utils zstd)
 
-count=0 failed=0
-
-tap() { # tap STATUS NAME [LOG]: LOG is where to look on failure
-	count=$((count + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $count $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $count $2"
-		[ $# -lt 3 ] || echo "# see $3"
-	fi
-}
+# shellcheck source=test/tap.sh
+. "$repo/test/tap.sh"
 
 # check NAME LOG CMD...: CMD's output goes to LOG.
 check() {
 	local name=$1 log=$2 start=$SECONDS
 	shift 2
 	if "$@" >"$log" 2>&1; then
-		tap ok "$name"
+		pass "$name"
 		echo "# $name: $((SECONDS - start))s"
 	else
-		tap fail "$name" "$log"
+		fail "$name" "$log"
 		return 1
 	fi
 }
 
 finish() {
-	echo "1..$count"
-	echo "$((count - failed)) passed, $failed failed"
-	exit $((failed > 0))
+	tap_end
+	exit
 }
 
 install_host_packages() {
@@ -121,8 +110,8 @@ report_guest() {
 	local line planned=
 	while IFS= read -r line; do
 		case $line in
-		'ok '*) tap ok "guest: ${line#ok [0-9]* }" ;;
-		'not ok '*) tap fail "guest: ${line#not ok [0-9]* }" "$share/logs/" ;;
+		'ok '*) pass "guest: ${line#ok [0-9]* }" ;;
+		'not ok '*) fail "guest: ${line#not ok [0-9]* }" "$share/logs/" ;;
 		'#'*) echo "$line" ;;
 		1..*) planned=${line#1..} ;;
 		esac
@@ -136,7 +125,7 @@ main() {
 	mkdir -p "$work"
 	exec 3>&1	# the TAP stream, for what a step says beside its log
 	echo "TAP version 13"
-	[ "$(id -u)" -eq 0 ] || { tap fail "host: running as root"; finish; }
+	[ "$(id -u)" -eq 0 ] || { fail "host: running as root"; finish; }
 	check "host: install packages" "$work/host.log" install_host_packages || finish
 	check "host: bookworm kernel" "$work/kernel.log" fetch_kernel || finish
 	check "host: bookworm disk image" "$work/rootfs.log" "$here/rootfs.sh" "$kver" || finish
@@ -160,9 +149,9 @@ main() {
 	fi
 	exec 8>&-
 	if [ -f "$share/tap.txt" ] && report_guest; then
-		tap ok "guest: every check ran"
+		pass "guest: every check ran"
 	else
-		tap fail "guest: every check ran" "$work/ (console-boot*.log)"
+		fail "guest: every check ran" "$work/ (console-boot*.log)"
 	fi
 	finish
 }
