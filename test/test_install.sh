@@ -75,6 +75,20 @@ run() { # run LOG SCRIPT ARGS...: the script's exit code, output in LOG
 	return "$rc"
 }
 
+# check_run NAME SCRIPT ARGS...: one result for the script's exit code, its output shown under a
+# failure; returns that code.
+check_run() {
+	local name=$1
+	shift
+	if run "$scratch/o" "$@"; then
+		pass "$name"
+	else
+		fail "$name"
+		cat "$scratch/o" >&2
+		return 1
+	fi
+}
+
 has() { grep -q -- "$2" "$1"; }
 
 # --- options, no system change ------------------------------------------
@@ -449,19 +463,13 @@ fi
 # --- install twice, uninstall -------------------------------------------
 printf '%s\n' '# the proxies' '203.0.113.0/24  # EdgeOne' '' '  2001:db8:1::/48' >"$scratch/trust"
 trusted=198.51.100.0/24,203.0.113.0/24,2001:db8:1::/48
+install_args=(--no-load --kinds "254,253,200" --trust 198.51.100.0/24 --trust-file "$scratch/trust")
 for script in compile_install_toa.sh install_toa.sh; do
 	printf '#!/bin/sh\n/sbin/modprobe toa\necho hello\nexit 0\n' >"$TOA_RC_LOCAL"
 	chmod +x "$TOA_RC_LOCAL"
 	cp -p "$TOA_RC_LOCAL" "$scratch/rc.before"
 	snapshot nopkgs >"$scratch/before"
-	if TOA_INIT=systemd run "$scratch/o" "$script" --no-load --kinds 254,253,200 \
-		--trust 198.51.100.0/24 --trust-file "$scratch/trust"; then
-		pass "$script --no-load: installs"
-	else
-		fail "$script --no-load: installs"
-		cat "$scratch/o" >&2
-		continue
-	fi
+	TOA_INIT=systemd check_run "$script --no-load: installs" "$script" "${install_args[@]}" || continue
 	mode='file'
 	has "$scratch/o" '(dkms)$' && mode=dkms
 	if [ "$mode" = dkms ]; then
@@ -482,21 +490,10 @@ for script in compile_install_toa.sh install_toa.sh; do
 		bash -c "tail -n 2 '$TOA_RC_LOCAL' | head -n 1 | grep -q '^/sbin/modprobe toa # toa:'"
 	snapshot times >"$scratch/installed"
 	cp "$TOA_RC_LOCAL" "$scratch/rc.installed"
-	if TOA_INIT=systemd run "$scratch/o" "$script" --no-load --kinds 254,253,200 \
-		--trust 198.51.100.0/24 --trust-file "$scratch/trust"; then
-		pass "$script: second run succeeds"
-	else
-		fail "$script: second run succeeds"
-		cat "$scratch/o" >&2
-	fi
+	TOA_INIT=systemd check_run "$script: second run succeeds" "$script" "${install_args[@]}" || true
 	check "$script: second run changed nothing" same_as "$scratch/installed" times
 	check "$script: one rc.local line" cmp -s "$TOA_RC_LOCAL" "$scratch/rc.installed"
-	if run "$scratch/o" "$script" --uninstall; then
-		pass "$script --uninstall"
-	else
-		fail "$script --uninstall"
-		cat "$scratch/o" >&2
-	fi
+	check_run "$script --uninstall" "$script" --uninstall || true
 	check "$script: --uninstall left nothing" same_as "$scratch/before" nopkgs
 	check "$script: rc.local as before, the user's modprobe line kept" \
 		cmp -s "$TOA_RC_LOCAL" "$scratch/rc.before"
