@@ -64,9 +64,12 @@ children_seconds() {
 	children_cpu=$(awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' "$work/times")
 }
 
+# shellcheck source=test/kernel-log.sh
+. "$repo/test/kernel-log.sh"
+
 # A run whose guest kernel complained is no result.
 kernel_quiet() {
-	if grep -aE 'BUG:|WARNING:|Oops|general protection' "$1"; then
+	if kernel_log_errors "$1"; then
 		echo "bench: the guest's kernel complained: see $1" >&2
 		exit 1
 	fi

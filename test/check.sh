@@ -18,11 +18,11 @@ host_packages+=(curl dkms git lintian rpm)	# make dist and its checks (test/test
 # toa's records get their own slab caches, red zones and checks (SLUB does not poison
 # SLAB_TYPESAFE_BY_RCU caches).
 guest_kargs='slab_nomerge slub_debug=FZPU,toa_sock4,toa_sock6'
-# Kernel messages that fail a run.
-dmesg_errors='BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|kernel BUG|list_add corruption|refcount_t:'
 
 # shellcheck source=test/tap.sh
 . "$repo/test/tap.sh"
+# shellcheck source=test/kernel-log.sh
+. "$repo/test/kernel-log.sh"
 
 comment() {
 	sed 's/^/# /'
@@ -85,23 +85,13 @@ tap_complete() {
 		END { exit !(plans && planned == results) }'
 }
 
-# The kernel's messages in $1, less the warnings a test provoked on purpose: between the lines
-# "toa-test: expect WARNING at FILE" and "toa-test: expected warnings end" (written to /dev/kmsg
-# by the test), a WARNING at FILE.
-unexpected_kernel_messages() {
-	awk '/toa-test: expect WARNING at / { expect = $NF; next }
-		/toa-test: expected warnings end/ { expect = ""; next }
-		expect != "" && /WARNING:/ && index($0, expect ":") { next }
-		{ print }' "$1"
-}
-
 check_dmesg() {
 	local label=$1 w=$2 errors
 	if [ ! -f "$w/results/dmesg.txt" ]; then
 		fail "$label: dmesg clean" "$w/console.log"
 		echo "# no dmesg.txt: the guest did not shut down cleanly"
-		grep -aE "$dmesg_errors" "$w/console.log" | comment
-	elif errors=$(unexpected_kernel_messages "$w/results/dmesg.txt" | grep -aE "$dmesg_errors"); then
+		kernel_log_errors "$w/console.log" | comment
+	elif errors=$(kernel_log_errors "$w/results/dmesg.txt"); then
 		fail "$label: dmesg clean" "$w/results/dmesg.txt"
 		echo "$errors" | comment
 	else
@@ -144,10 +134,8 @@ run_guest() {
 	start=$SECONDS
 	boot_guest "$w" "$kver" "$ko" "$tests" "$@"
 	status=$?
-	# 125: the kernel died before the guest's init ran, so before toa was loaded. Multi-threaded
-	# TCG can run a vCPU into kernel text another vCPU is patching (the kernel's own static keys
-	# at boot): once, boot again on one host thread, where that cannot happen.
-	if [ $status -eq 125 ] && grep -aq 'Kernel panic' "$w/console.log"; then
+	# 125: the kernel died before the guest's init ran, so before toa was loaded.
+	if [ $status -eq 125 ] && kernel_died_early "$w/console.log"; then
 		echo "# $label: the kernel died while booting, before toa was loaded; booting again on one host thread"
 		mv "$w/console.log" "$w/console-first-boot.log"
 		boot_guest "$w" "$kver" "$ko" "$tests" "$@" -S

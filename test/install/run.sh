@@ -17,6 +17,8 @@ host_packages=(busybox-static clang cpio debootstrap e2fsprogs git libbpf-dev ma
 
 # shellcheck source=test/tap.sh
 . "$repo/test/tap.sh"
+# shellcheck source=test/kernel-log.sh
+. "$repo/test/kernel-log.sh"
 
 # check NAME LOG CMD...: CMD's output goes to LOG.
 check() {
@@ -56,7 +58,8 @@ fetch_kernel() {
 make_share() {
 	rm -rf "$share" && mkdir -p "$share" &&
 		make -C "$repo/test" out/toa_client.bpf.o &&
-		cp "$repo/test/out/toa_client.bpf.o" "$here/guest.sh" "$repo/scripts/install_toa.sh" "$share/" &&
+		cp "$repo/test/out/toa_client.bpf.o" "$here/guest.sh" "$repo/test/kernel-log.sh" \
+			"$repo/scripts/install_toa.sh" "$share/" &&
 		(cd "$repo" && git ls-files -z -co --exclude-standard |
 			while IFS= read -r -d '' f; do [ ! -e "$f" ] || printf '%s\0' "$f"; done |
 			tar --null -T - --transform 's,^,toa/,' -czf "$share/toa.tar.gz") &&
@@ -85,11 +88,8 @@ qemu_boot() {
 }
 
 # died_early N LOG: boot N's kernel panicked before the guest's test began, with no toa loaded.
-# Multi-threaded TCG can run a vCPU into kernel text that another vCPU is patching (here the
-# sched_clock static keys at late_initcall: "Oops: int3" in sched_clock_cpu, no module loaded).
 died_early() {
-	! grep -q "^# boot $1:" "$share/tap.txt" 2>/dev/null &&
-		grep -q 'Kernel panic' "$2" && ! grep -Eq 'Modules linked in:.*\<toa\>' "$2"
+	! grep -q "^# boot $1:" "$share/tap.txt" 2>/dev/null && kernel_died_early "$2"
 }
 
 # boot_guest N KERNEL INITRD: boot N, its console on stdout. Once, if the kernel died before the
