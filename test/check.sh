@@ -32,25 +32,6 @@ since() {
 	echo "$((SECONDS - $1))s"
 }
 
-missing_host_packages() {
-	local package
-	for package in "${host_packages[@]}"; do
-		dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q '^install ok installed$' ||
-			echo "$package"
-	done
-}
-
-install_host_packages() {
-	local missing
-	mapfile -t missing < <(missing_host_packages)
-	[ ${#missing[@]} -eq 0 ] && return
-	echo "# installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq > "$work/host.log" 2>&1 &&
-		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-			--no-install-recommends \
-			"${missing[@]}" >> "$work/host.log" 2>&1
-}
-
 # kselftest_harness.h and kselftest.h, from Debian's kernel source tarball, once.
 fetch_kselftest_headers() {
 	"$repo/test/linux-source.sh" ksft tools/testing/selftests/kselftest_harness.h \
@@ -228,7 +209,7 @@ main() {
 
 	if [ "$(id -u)" -ne 0 ]; then
 		fail "host: running as root (needed for QEMU's 9p root, chroots and apt)"
-	elif ! install_host_packages; then
+	elif ! "$repo/test/host-packages.sh" "${host_packages[@]}" 2> "$work/host.log"; then
 		fail "host: install packages" "$work/host.log"
 	else
 		pass "host: install packages"

@@ -38,16 +38,6 @@ finish() {
 	exit
 }
 
-install_host_packages() {
-	local p missing=()
-	for p in "${host_packages[@]}"; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq &&
-		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
-}
-
 fetch_kernel() {
 	"$repo/test/qemu/kernel.sh" bookworm >"$work/kver" && kver=$(tail -n1 "$work/kver") && [ -n "$kver" ]
 }
@@ -126,7 +116,7 @@ main() {
 	exec 3>&1	# the TAP stream, for what a step says beside its log
 	echo "TAP version 13"
 	[ "$(id -u)" -eq 0 ] || { fail "host: running as root"; finish; }
-	check "host: install packages" "$work/host.log" install_host_packages || finish
+	check "host: install packages" "$work/host.log" "$repo/test/host-packages.sh" "${host_packages[@]}" || finish
 	check "host: bookworm kernel" "$work/kernel.log" fetch_kernel || finish
 	check "host: bookworm disk image" "$work/rootfs.log" "$here/rootfs.sh" "$kver" || finish
 	kver2=$(cat "$cache/rootfs-bookworm/kver2")
