@@ -14,15 +14,8 @@ exec 3>&1 1>&2
 
 log() { echo "kernel.sh: $suite: $*"; }
 
-# The Debian archive ($1: debian or debian-security) as this machine's apt reaches it.
-system_mirror() {
-	local uri
-	uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
-		awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }
-		/^deb / { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; break } }' |
-		grep -m1 "/$1/*\$") || { echo "kernel.sh: no $1 archive in /etc/apt" >&2; return 1; }
-	echo "${uri%/}"
-}
+# shellcheck source=test/mirror.sh
+. "$here/../mirror.sh"
 
 suite_sources() {
 	echo "deb $(system_mirror debian) $suite main"
