@@ -36,20 +36,7 @@ fi
 # Enough for 500000 connections (both ends: about 7.6 kB a pair) and the rest.
 mem=8192
 
-# command:package, for what is missing.
-needs=(qemu-system-x86_64:qemu-system-x86 gcc:gcc clang:clang bpftool:bpftool gnuplot:gnuplot-nox
-	flock:util-linux bc:bc make:make ip:iproute2)
-
-install_missing() {
-	local need missing=()
-	for need in "${needs[@]}"; do
-		command -v "${need%%:*}" > /dev/null || missing+=("${need#*:}")
-	done
-	[ ${#missing[@]} -eq 0 ] && return
-	echo "bench: installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq &&
-		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
-}
+host_packages=(qemu-system-x86 gcc clang bpftool gnuplot-nox util-linux bc make iproute2)
 
 # CPU time the host's processes spent (user, nice, system) and its hypervisor took (steal), in
 # clock ticks.
@@ -64,9 +51,12 @@ children_seconds() {
 	children_cpu=$(awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' "$work/times")
 }
 
+# shellcheck source=test/kernel-log.sh
+. "$repo/test/kernel-log.sh"
+
 # A run whose guest kernel complained is no result.
 kernel_quiet() {
-	if grep -aE 'BUG:|WARNING:|Oops|general protection' "$1"; then
+	if kernel_log_errors "$1"; then
 		echo "bench: the guest's kernel complained: see $1" >&2
 		exit 1
 	fi
@@ -81,7 +71,7 @@ main() {
 	# A calling make's flags must not reach the builds below.
 	unset MAKEFLAGS MFLAGS MAKELEVEL
 	[ "$(id -u)" -eq 0 ] || { echo "bench: run as root (QEMU's 9p root, insmod in the guest)" >&2; exit 1; }
-	install_missing
+	"$repo/test/host-packages.sh" "${host_packages[@]}"
 	mkdir -p "$work" "$out"
 	rm -rf "$out/raw"
 	mkdir -p "$out/raw"

@@ -18,27 +18,11 @@ host_packages+=(curl dkms git lintian rpm)	# make dist and its checks (test/test
 # toa's records get their own slab caches, red zones and checks (SLUB does not poison
 # SLAB_TYPESAFE_BY_RCU caches).
 guest_kargs='slab_nomerge slub_debug=FZPU,toa_sock4,toa_sock6'
-# Kernel messages that fail a run.
-dmesg_errors='BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|kernel BUG|list_add corruption|refcount_t:'
 
-count=0 passed=0 failed=0 skipped=0
-
-pass() {
-	count=$((count + 1)) passed=$((passed + 1))
-	echo "ok $count $1"
-}
-
-# fail NAME [LOG]: LOG is where to look.
-fail() {
-	count=$((count + 1)) failed=$((failed + 1))
-	echo "not ok $count $1"
-	[ $# -lt 2 ] || echo "# see $2"
-}
-
-skip() {
-	count=$((count + 1)) skipped=$((skipped + 1))
-	echo "ok $count $1"
-}
+# shellcheck source=test/tap.sh
+. "$repo/test/tap.sh"
+# shellcheck source=test/kernel-log.sh
+. "$repo/test/kernel-log.sh"
 
 comment() {
 	sed 's/^/# /'
@@ -46,25 +30,6 @@ comment() {
 
 since() {
 	echo "$((SECONDS - $1))s"
-}
-
-missing_host_packages() {
-	local package
-	for package in "${host_packages[@]}"; do
-		dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q '^install ok installed$' ||
-			echo "$package"
-	done
-}
-
-install_host_packages() {
-	local missing
-	mapfile -t missing < <(missing_host_packages)
-	[ ${#missing[@]} -eq 0 ] && return
-	echo "# installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq > "$work/host.log" 2>&1 &&
-		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-			--no-install-recommends \
-			"${missing[@]}" >> "$work/host.log" 2>&1
 }
 
 # kselftest_harness.h and kselftest.h, from Debian's kernel source tarball, once.
@@ -83,8 +48,8 @@ report_tap() {
 	while IFS= read -r line; do
 		[[ $line =~ ^[[:space:]]*(ok|not\ ok)(\ [0-9]+)?\ (.*)$ ]] || continue
 		result=${BASH_REMATCH[1]} rest=${BASH_REMATCH[3]#- }
-		if [[ ${rest,,} =~ \#[[:space:]]*skip ]]; then
-			skip "$1: $rest"
+		if [[ $rest =~ ^(.*[^[:space:]])?[[:space:]]*\#[[:space:]]*[Ss][Kk][Ii][Pp][[:alpha:]]*[[:space:]]*(.*)$ ]]; then
+			skip "$1: ${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
 		elif [ "$result" = ok ]; then
 			pass "$1: $rest"
 		else
@@ -101,23 +66,13 @@ tap_complete() {
 		END { exit !(plans && planned == results) }'
 }
 
-# The kernel's messages in $1, less the warnings a test provoked on purpose: between the lines
-# "toa-test: expect WARNING at FILE" and "toa-test: expected warnings end" (written to /dev/kmsg
-# by the test), a WARNING at FILE.
-unexpected_kernel_messages() {
-	awk '/toa-test: expect WARNING at / { expect = $NF; next }
-		/toa-test: expected warnings end/ { expect = ""; next }
-		expect != "" && /WARNING:/ && index($0, expect ":") { next }
-		{ print }' "$1"
-}
-
 check_dmesg() {
 	local label=$1 w=$2 errors
 	if [ ! -f "$w/results/dmesg.txt" ]; then
 		fail "$label: dmesg clean" "$w/console.log"
 		echo "# no dmesg.txt: the guest did not shut down cleanly"
-		grep -aE "$dmesg_errors" "$w/console.log" | comment
-	elif errors=$(unexpected_kernel_messages "$w/results/dmesg.txt" | grep -aE "$dmesg_errors"); then
+		kernel_log_errors "$w/console.log" | comment
+	elif errors=$(kernel_log_errors "$w/results/dmesg.txt"); then
 		fail "$label: dmesg clean" "$w/results/dmesg.txt"
 		echo "$errors" | comment
 	else
@@ -160,10 +115,8 @@ run_guest() {
 	start=$SECONDS
 	boot_guest "$w" "$kver" "$ko" "$tests" "$@"
 	status=$?
-	# 125: the kernel died before the guest's init ran, so before toa was loaded. Multi-threaded
-	# TCG can run a vCPU into kernel text another vCPU is patching (the kernel's own static keys
-	# at boot): once, boot again on one host thread, where that cannot happen.
-	if [ $status -eq 125 ] && grep -aq 'Kernel panic' "$w/console.log"; then
+	# 125: the kernel died before the guest's init ran, so before toa was loaded.
+	if [ $status -eq 125 ] && kernel_died_early "$w/console.log"; then
 		echo "# $label: the kernel died while booting, before toa was loaded; booting again on one host thread"
 		mv "$w/console.log" "$w/console-first-boot.log"
 		boot_guest "$w" "$kver" "$ko" "$tests" "$@" -S
@@ -256,7 +209,7 @@ main() {
 
 	if [ "$(id -u)" -ne 0 ]; then
 		fail "host: running as root (needed for QEMU's 9p root, chroots and apt)"
-	elif ! install_host_packages; then
+	elif ! "$repo/test/host-packages.sh" "${host_packages[@]}" 2> "$work/host.log"; then
 		fail "host: install packages" "$work/host.log"
 	else
 		pass "host: install packages"
@@ -292,9 +245,7 @@ main() {
 	echo "# stage                    seconds"
 	printf '%s' "$stages"
 	echo "# total                    $SECONDS"
-	echo "1..$count"
-	echo "$passed passed, $failed failed$([ $skipped -eq 0 ] || echo ", $skipped skipped")"
-	[ $failed -eq 0 ]
+	tap_end
 }
 
 main "$@"

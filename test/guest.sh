@@ -7,35 +7,33 @@
 set -u
 out=${TOA_TEST_OUT:?}
 ko=${TOA_KO:?}
-n=0
 
-tap() {	# tap STATUS NAME: one guest-level result
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n guest: $2"; else echo "not ok $n guest: $2"; fi
-}
+# tap STATUS NAME: one guest-level result
+# shellcheck source=test/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 # setup_netns and attach_client
 # shellcheck source=test/netns.sh
 . "$(dirname "$0")/netns.sh"
 
 echo "# kernel $(uname -r), $(nproc) CPUs"
-setup_netns; tap $? "network namespaces"
-attach_client "$out"; tap $? "option sender attached"
+setup_netns; tap $? "guest: network namespaces"
+attach_client "$out"; tap $? "guest: option sender attached"
 # A kernel with kmemleak (the debug suite): the suspects the kernel had before toa are set aside,
 # so that the scan after the tests reports only what was left unreferenced since.
 kmemleak=/sys/kernel/debug/kmemleak
 kmemleak() { echo "$1" > "$kmemleak"; }	# a write fails once kmemleak has turned itself off
 if [ -w "$kmemleak" ]; then
 	kmemleak scan && kmemleak clear
-	tap $? "kmemleak: earlier suspects set aside"
+	tap $? "guest: kmemleak: earlier suspects set aside"
 fi
 
-insmod "$ko"; tap $? "insmod toa.ko"
+insmod "$ko"; tap $? "guest: insmod toa.ko"
 
 for t in ${TOA_TESTS:-toa_test guide_test toa_hostile_test toa_trust_test toa_netns_test toa_stress_test}; do
 	echo "# $t"
 	(cd "$out" && TOA_KO="$ko" TOA_TEST_OUT="$out" "./$t")
-	tap $? "$t exit status"
+	tap $? "guest: $t exit status"
 done
 
 # Scanned twice: an object that was only in flight (in a register, on a queue) at the first scan
@@ -48,10 +46,10 @@ module_frame='\[toa|\] 0xffffffff[a-f][0-9a-f]{7}$'
 if [ -w "$kmemleak" ]; then
 	leaks=${RESULTS:-/tmp}/kmemleak.txt
 	kmemleak scan && kmemleak scan && cat "$kmemleak" > "$leaks"
-	tap $? "kmemleak: scanned, report in $leaks"
+	tap $? "guest: kmemleak: scanned, report in $leaks"
 	echo "# kmemleak: $(grep -c '^unreferenced object' "$leaks") suspects, $(grep -cE "$module_frame" "$leaks") frames in toa or an unloaded module"
-	! grep -qE "$module_frame" "$leaks"; tap $? "kmemleak: nothing leaked by toa"
+	! grep -qE "$module_frame" "$leaks"; tap $? "guest: kmemleak: nothing leaked by toa"
 fi
 
-rmmod toa; tap $? "rmmod toa"
-! grep -q '^toa ' /proc/modules; tap $? "nothing left loaded"
+rmmod toa; tap $? "guest: rmmod toa"
+! grep -q '^toa ' /proc/modules; tap $? "guest: nothing left loaded"

@@ -12,16 +12,15 @@ suite=bookworm
 w1=W=1
 [ "${1:-}" != --no-w1 ] || w1=
 
-count=0 failed=0
+# shellcheck source=test/tap.sh
+. "$repo/test/tap.sh"
 
 # result NAME FINDINGS: ok if FINDINGS (one a line) is empty.
 result() {
-	count=$((count + 1))
 	if [ -z "$2" ]; then
-		echo "ok $count - $1"
+		pass "$1"
 	else
-		failed=$((failed + 1))
-		echo "not ok $count - $1"
+		fail "$1"
 		printf '%s\n' "$2" | sed 's/^/# /'
 	fi
 }
@@ -109,5 +108,4 @@ echo "TAP version 13"
 lint_checkpatch
 lint_build
 lint_shellcheck
-echo "1..$count"
-[ $failed -eq 0 ]
+tap_end

@@ -13,23 +13,12 @@
 set -u
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-pass=0
-fail=0
-skip=0
-n=0
-
-ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)) fail=$((fail + 1)); echo "not ok $n - $*"; }
-skipped() { n=$((n + 1)) skip=$((skip + 1)); echo "ok $n - $* # SKIP"; }
+# shellcheck source=test/tap.sh
+. "$repo/test/tap.sh"
 check() { # check NAME CMD...: CMD's output shows under a failure
 	local label=$1 out
 	shift
-	if out=$("$@" 2>&1); then ok "$label"; else not_ok "$label"; printf '%s\n' "$out" | sed 's/^/# /'; fi
-}
-finish() {
-	echo "1..$n"
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ "$fail" -eq 0 ]
+	if out=$("$@" 2>&1); then pass "$label"; else fail "$label"; printf '%s\n' "$out" | sed 's/^/# /'; fi
 }
 
 scratch=$(mktemp -d /tmp/toa-test-dist.XXXXXX)
@@ -40,18 +29,18 @@ echo "TAP version 13"
 clone=$scratch/clone
 dist=$clone/dist
 if ! git -C "$repo" rev-parse -q --verify HEAD >/dev/null 2>&1; then
-	skipped "make dist: $repo is not a git checkout"
-	finish
+	skip "make dist: $repo is not a git checkout"
+	tap_end
 	exit
 fi
 git clone -q "$repo" "$clone" && git -C "$clone" checkout -q "$(git -C "$repo" rev-parse HEAD)"
 if ! make -C "$clone" -s dist >"$scratch/dist.log" 2>&1; then
-	not_ok "make dist from a clean checkout"
+	fail "make dist from a clean checkout"
 	sed 's/^/# /' "$scratch/dist.log"
-	finish
+	tap_end
 	exit
 fi
-ok "make dist from a clean checkout"
+pass "make dist from a clean checkout"
 check "dist/ is not part of the tree (gitignored)" test -z "$(git -C "$clone" status --porcelain)"
 
 # The version as make dist reads it; toa-lib.sh also says which files build toa.
@@ -156,7 +145,7 @@ if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null; then
 	}
 	check "install_toa.sh --trust ... as a user: the install itself refuses (must run as root)" not_root
 else
-	skipped "install_toa.sh as a user: needs root and runuser"
+	skip "install_toa.sh as a user: needs root and runuser"
 fi
 
 # damaged WHAT SED-SCRIPT PATTERN: the installer with its payload edited by
@@ -187,7 +176,7 @@ if command -v curl >/dev/null; then
 	}
 	check "install_toa.sh with TOA_SOURCE_URL: uses that tarball, not the embedded one" source_url
 else
-	skipped "TOA_SOURCE_URL: no curl"
+	skip "TOA_SOURCE_URL: no curl"
 fi
 
 # --- the .deb ----------------------------------------------------------------
@@ -289,9 +278,9 @@ for d in /lib/modules/*/build "${TOA_CACHE:-/var/cache/toa-test}"/bookworm/heade
 	[ -n "$kdir" ] || [ ! -e "$d/Makefile" ] || kdir=$d
 done
 if ! command -v dkms >/dev/null; then
-	skipped ".deb: DKMS builds toa.ko from /usr/src/$name: no dkms (apt-get install dkms)"
+	skip ".deb: DKMS builds toa.ko from /usr/src/$name: no dkms (apt-get install dkms)"
 elif [ -z "$kdir" ]; then
-	skipped ".deb: DKMS builds toa.ko from /usr/src/$name: no kernel headers"
+	skip ".deb: DKMS builds toa.ko from /usr/src/$name: no kernel headers"
 else
 	dkms_build() {
 		local kver
@@ -315,7 +304,7 @@ if command -v lintian >/dev/null; then
 	}
 	check ".deb: lintian --pedantic --info: no tag" lintian_clean
 else
-	not_ok ".deb: lintian is not installed (apt-get install lintian)"
+	fail ".deb: lintian is not installed (apt-get install lintian)"
 fi
 
 # --- the .rpm ----------------------------------------------------------------
@@ -351,7 +340,7 @@ if command -v rpm >/dev/null; then
 		same_version_upgrade
 	rm -f "$stub/bin/rpm"
 else
-	not_ok ".rpm: rpm is not installed (apt-get install rpm)"
+	fail ".rpm: rpm is not installed (apt-get install rpm)"
 fi
 
-finish
+tap_end

@@ -15,26 +15,17 @@ set -eu
 
 # The installers under test.
 scripts=$(cd "$(dirname "${BASH_SOURCE[0]}")/../scripts" && pwd)
-pass=0
-fail=0
-skip=0
-
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
-skipped() { skip=$((skip + 1)); echo "ok - $* # SKIP"; }
+# shellcheck source=test/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 check() { # check NAME CMD...
 	local name=$1
 	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-finish() {
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ "$fail" -eq 0 ]
+	if "$@"; then pass "$name"; else fail "$name"; fi
 }
 
 if [ "$(id -u)" -ne 0 ]; then
-	skipped "needs root"
-	finish
+	skip "needs root"
+	tap_end
 	exit
 fi
 kver=${TOA_TEST_KERNEL:-}
@@ -84,6 +75,20 @@ run() { # run LOG SCRIPT ARGS...: the script's exit code, output in LOG
 	return "$rc"
 }
 
+# check_run NAME SCRIPT ARGS...: one result for the script's exit code, its output shown under a
+# failure; returns that code.
+check_run() {
+	local name=$1
+	shift
+	if run "$scratch/o" "$@"; then
+		pass "$name"
+	else
+		fail "$name"
+		cat "$scratch/o" >&2
+		return 1
+	fi
+}
+
 has() { grep -q -- "$2" "$1"; }
 
 # --- options, no system change ------------------------------------------
@@ -95,11 +100,11 @@ expect() {
 	if { [ "$want" = ok ] && [ "$rc" -eq 0 ]; } ||
 		{ [ "$want" = fail ] && [ "$rc" -ne 0 ]; }; then
 		if has "$scratch/o" "$pattern"; then
-			ok "$name"
+			pass "$name"
 			return 0
 		fi
 	fi
-	not_ok "$name (exit $rc)"
+	fail "$name (exit $rc)"
 	cat "$scratch/o" >&2
 }
 
@@ -124,9 +129,9 @@ expect "--trust-file without a prefix refused" fail 'no prefix in it' \
 if command -v runuser >/dev/null 2>&1; then
 	if ! runuser -u nobody -- bash "$scripts/install_toa.sh" >"$scratch/o" 2>&1 &&
 		has "$scratch/o" 'must run as root'; then
-		ok "refuses to run as non-root"
+		pass "refuses to run as non-root"
 	else
-		not_ok "refuses to run as non-root"
+		fail "refuses to run as non-root"
 	fi
 fi
 
@@ -161,9 +166,9 @@ note() { # note PATH ARGS...: what the install's last step says
 }
 if note "$scratch/servers:/usr/bin:/bin" && [ "$(grep -c 'note: nginx is installed' "$scratch/o")" = 1 ] &&
 	has "$scratch/o" "'listen \[::\]:80 ipv6only=off;'" && has "$scratch/o" '--ipv6-on-ipv4 proxy'; then
-	ok "nginx installed: the note, once, with both ways out"
+	pass "nginx installed: the note, once, with both ways out"
 else
-	not_ok "nginx installed: the note, once, with both ways out"
+	fail "nginx installed: the note, once, with both ways out"
 	cat "$scratch/o" >&2
 fi
 note "$scratch/servers:/usr/bin:/bin" --ipv6-on-ipv4 proxy
@@ -186,11 +191,11 @@ diagnose() {
 		toa_modinfo() { [ "$1" != filename ] || echo "$ko"; }
 		toa_load_failed "$4"' _ "$scripts/toa-lib.sh" "$3" "$scratch/unsigned.ko" "$4" \
 		>"$scratch/o" 2>&1; then
-		not_ok "$name: did not fail"
+		fail "$name: did not fail"
 	elif has "$scratch/o" "$pattern"; then
-		ok "$name"
+		pass "$name"
 	else
-		not_ok "$name"
+		fail "$name"
 		cat "$scratch/o" >&2
 	fi
 }
@@ -247,9 +252,9 @@ distro() {
 		>"$scratch/o" 2>&1 || true	# it ends in that error
 	if [ "$(head -n 1 "$scratch/o")" = "$5" ] && has "$scratch/o" "error: no kernel headers" &&
 		has "$scratch/o" "${6:-then: ${5%%:*} install -y ${5#*: }}"; then
-		ok "$name: $5"
+		pass "$name: $5"
 	else
-		not_ok "$name: want $5"
+		fail "$name: want $5"
 		cat "$scratch/o" >&2
 	fi
 }
@@ -356,7 +361,7 @@ for pm in apt dnf yum zypper; do
 	zypper) opt='ZYPP_LOCK_TIMEOUT=600' ;;
 	esac
 	if pm_run "$pm"; then
-		not_ok "$pm: the run did not fail"
+		fail "$pm: the run did not fail"
 		cat "$scratch/o" >&2
 		continue
 	fi
@@ -365,9 +370,9 @@ for pm in apt dnf yum zypper; do
 done
 if ! pm_run apt 2 && [ "$(grep -c '^apt-get .* update' "$rec/calls.log")" = 3 ] &&
 	! has "$scratch/o" 'apt-get update failed' && has "$scratch/o" "holds apt's lock"; then
-	ok "apt: update waits for the lists lock (held for two runs), says so"
+	pass "apt: update waits for the lists lock (held for two runs), says so"
 else
-	not_ok "apt: update waits for the lists lock (held for two runs), says so"
+	fail "apt: update waits for the lists lock (held for two runs), says so"
 	cat "$scratch/o" "$rec/calls.log" >&2
 fi
 
@@ -388,16 +393,16 @@ TOA_OS_RELEASE=$scratch/os-release.fifo timeout 30 bash -c '
 wait
 if [ "$(cat "$scratch/o")" = \
 	"apt|Ubuntu 22.04.4 LTS|/var/lib/shim-signed/mok/MOK.priv|/var/lib/shim-signed/mok/MOK.der" ]; then
-	ok "os-release read once: distribution, package manager, Ubuntu's DKMS key"
+	pass "os-release read once: distribution, package manager, Ubuntu's DKMS key"
 else
-	not_ok "os-release read once: distribution, package manager, Ubuntu's DKMS key"
+	fail "os-release read once: distribution, package manager, Ubuntu's DKMS key"
 	cat "$scratch/o" >&2
 fi
 
 # --- from here on: builds against kernel headers ---------------------------
 if [ -z "$kver" ]; then
-	skipped "the rest: no kernel headers under /lib/modules/*/build"
-	finish
+	skip "the rest: no kernel headers under /lib/modules/*/build"
+	tap_end
 	exit
 fi
 export TOA_KERNEL=$kver
@@ -408,9 +413,9 @@ export TOA_KERNEL=$kver
 snapshot >"$scratch/before"
 if ! TOA_KERNEL=0.0.0-toa-test run "$scratch/o" install_toa.sh &&
 	has "$scratch/o" 'no kernel headers for the running kernel 0.0.0-toa-test'; then
-	ok "no headers: says which"
+	pass "no headers: says which"
 else
-	not_ok "no headers: says which"
+	fail "no headers: says which"
 fi
 check "no headers: nothing changed" same_as "$scratch/before"
 
@@ -441,9 +446,9 @@ if [ "$kver" != "$(uname -r)" ] || [ ! -e /proc/modules ]; then
 		if ! run "$scratch/o" "$script" --kinds 254,253,200 &&
 			has "$scratch/o" 'error: loading toa failed\|error: the kernel refused\|error: Secure Boot' &&
 			has "$scratch/o" 'rolled back'; then
-			ok "$script: load fails, says why, rolls back"
+			pass "$script: load fails, says why, rolls back"
 		else
-			not_ok "$script: load fails, says why, rolls back"
+			fail "$script: load fails, says why, rolls back"
 			cat "$scratch/o" >&2
 		fi
 		check "$script: load failure left the system as it was" same_as "$scratch/before" nopkgs
@@ -452,25 +457,19 @@ if [ "$kver" != "$(uname -r)" ] || [ ! -e /proc/modules ]; then
 		rm -f "$TOA_RC_LOCAL"
 	done
 else
-	skipped "load failure (this machine can load toa for $kver)"
+	skip "load failure (this machine can load toa for $kver)"
 fi
 
 # --- install twice, uninstall -------------------------------------------
 printf '%s\n' '# the proxies' '203.0.113.0/24  # EdgeOne' '' '  2001:db8:1::/48' >"$scratch/trust"
 trusted=198.51.100.0/24,203.0.113.0/24,2001:db8:1::/48
+install_args=(--no-load --kinds "254,253,200" --trust 198.51.100.0/24 --trust-file "$scratch/trust")
 for script in compile_install_toa.sh install_toa.sh; do
 	printf '#!/bin/sh\n/sbin/modprobe toa\necho hello\nexit 0\n' >"$TOA_RC_LOCAL"
 	chmod +x "$TOA_RC_LOCAL"
 	cp -p "$TOA_RC_LOCAL" "$scratch/rc.before"
 	snapshot nopkgs >"$scratch/before"
-	if TOA_INIT=systemd run "$scratch/o" "$script" --no-load --kinds 254,253,200 \
-		--trust 198.51.100.0/24 --trust-file "$scratch/trust"; then
-		ok "$script --no-load: installs"
-	else
-		not_ok "$script --no-load: installs"
-		cat "$scratch/o" >&2
-		continue
-	fi
+	TOA_INIT=systemd check_run "$script --no-load: installs" "$script" "${install_args[@]}" || continue
 	mode='file'
 	has "$scratch/o" '(dkms)$' && mode=dkms
 	if [ "$mode" = dkms ]; then
@@ -491,21 +490,10 @@ for script in compile_install_toa.sh install_toa.sh; do
 		bash -c "tail -n 2 '$TOA_RC_LOCAL' | head -n 1 | grep -q '^/sbin/modprobe toa # toa:'"
 	snapshot times >"$scratch/installed"
 	cp "$TOA_RC_LOCAL" "$scratch/rc.installed"
-	if TOA_INIT=systemd run "$scratch/o" "$script" --no-load --kinds 254,253,200 \
-		--trust 198.51.100.0/24 --trust-file "$scratch/trust"; then
-		ok "$script: second run succeeds"
-	else
-		not_ok "$script: second run succeeds"
-		cat "$scratch/o" >&2
-	fi
+	TOA_INIT=systemd check_run "$script: second run succeeds" "$script" "${install_args[@]}" || true
 	check "$script: second run changed nothing" same_as "$scratch/installed" times
 	check "$script: one rc.local line" cmp -s "$TOA_RC_LOCAL" "$scratch/rc.installed"
-	if run "$scratch/o" "$script" --uninstall; then
-		ok "$script --uninstall"
-	else
-		not_ok "$script --uninstall"
-		cat "$scratch/o" >&2
-	fi
+	check_run "$script --uninstall" "$script" --uninstall || true
 	check "$script: --uninstall left nothing" same_as "$scratch/before" nopkgs
 	check "$script: rc.local as before, the user's modprobe line kept" \
 		cmp -s "$TOA_RC_LOCAL" "$scratch/rc.before"
@@ -517,9 +505,9 @@ snapshot nopkgs >"$scratch/before"
 cp -p "$TOA_RC_LOCAL" "$scratch/rc.before"
 if TOA_INIT=systemd run "$scratch/o" install_toa.sh --no-load --no-autoload &&
 	has "$scratch/o" 'not loading toa at boot'; then
-	ok "--no-autoload: installs, says toa will not load at boot"
+	pass "--no-autoload: installs, says toa will not load at boot"
 else
-	not_ok "--no-autoload: installs, says toa will not load at boot"
+	fail "--no-autoload: installs, says toa will not load at boot"
 	cat "$scratch/o" >&2
 fi
 check "--no-autoload: no modules-load.d/toa.conf" test ! -e "$TOA_MODULES_LOAD_DIR/toa.conf"
@@ -538,9 +526,9 @@ if command -v openssl >/dev/null 2>&1; then
 	if TOA_SIGN_KEY=$scratch/MOK.priv TOA_SIGN_CERT=$scratch/MOK.der \
 		run "$scratch/o" compile_install_toa.sh --no-load --no-autoload &&
 		has "$scratch/o" 'signed toa.ko'; then
-		ok "TOA_SIGN_KEY: compile_install_toa.sh signs toa.ko"
+		pass "TOA_SIGN_KEY: compile_install_toa.sh signs toa.ko"
 	else
-		not_ok "TOA_SIGN_KEY: compile_install_toa.sh signs toa.ko"
+		fail "TOA_SIGN_KEY: compile_install_toa.sh signs toa.ko"
 		cat "$scratch/o" >&2
 	fi
 	check "TOA_SIGN_KEY: the installed toa.ko is signed by that key" bash -c \
@@ -548,7 +536,7 @@ if command -v openssl >/dev/null 2>&1; then
 	run "$scratch/o" compile_install_toa.sh --uninstall || cat "$scratch/o" >&2
 	check "TOA_SIGN_KEY: --uninstall left nothing" same_as "$scratch/before" nopkgs
 else
-	skipped "signing (no openssl)"
+	skip "signing (no openssl)"
 fi
 
 # --- make install, make uninstall, modinfo --------------------------------
@@ -562,9 +550,9 @@ make_toa() {
 		INSTALL_MOD_PATH="$scratch/staging" "$1" >"$scratch/o" 2>&1
 }
 if make_toa install && [ -f "$staged/toa.ko" ]; then
-	ok "make install: toa.ko in kernel/net/netfilter/ipvs"
+	pass "make install: toa.ko in kernel/net/netfilter/ipvs"
 else
-	not_ok "make install: toa.ko in kernel/net/netfilter/ipvs"
+	fail "make install: toa.ko in kernel/net/netfilter/ipvs"
 	cat "$scratch/o" >&2
 fi
 check "make install: depmod lists it" \
@@ -576,12 +564,12 @@ check "modinfo toa: the ipv6_on_ipv4 parameter documented" \
 check "modinfo toa: the trusted parameter documented" \
 	bash -c "modinfo -F parm '$staged/toa.ko' | grep -q '^trusted:CIDR prefixes of the proxies'"
 if make_toa uninstall && [ ! -e "$staged/toa.ko" ]; then
-	ok "make uninstall: toa.ko removed"
+	pass "make uninstall: toa.ko removed"
 else
-	not_ok "make uninstall: toa.ko removed"
+	fail "make uninstall: toa.ko removed"
 	cat "$scratch/o" >&2
 fi
 check "make uninstall: depmod no longer lists it" \
 	bash -c "! grep -q toa.ko '$scratch/staging/lib/modules/$kver/modules.dep'"
 
-finish
+tap_end

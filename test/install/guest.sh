@@ -179,8 +179,11 @@ nothing_left() {
 		[ -z "$(find /lib/modules /usr/src -name 'toa*')" ] && [ ! -e /var/lib/toa ]
 }
 
+# kernel_log_errors, beside this script in the share
+# shellcheck source=test/kernel-log.sh
+. "$share/kernel-log.sh"
 dmesg_clean() {
-	! dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|refcount_t:'
+	! dmesg | kernel_log_errors -
 }
 
 echo "# boot $boot: kernel $kver, test started at $(now)s" | tee -a "$share/tap.txt"

@@ -13,15 +13,8 @@ dir=$cache/rootfs-bookworm
 
 log() { echo "rootfs.sh: $*" >&2; }
 
-# The Debian archive ($1: debian or debian-security) as this machine's apt reaches it.
-system_mirror() {
-	local uri
-	uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
-		awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }
-		/^deb / { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; break } }' |
-		grep -m1 "/$1/*\$") || { log "no $1 archive in /etc/apt"; return 1; }
-	echo "${uri%/}"
-}
+# shellcheck source=test/mirror.sh
+. "$here/../mirror.sh"
 
 in_root() {
 	"$here/../qemu/chroot.sh" "$tmp/root" env DEBIAN_FRONTEND=noninteractive "$@"

@@ -15,46 +15,27 @@ share=$work/share
 host_packages=(busybox-static clang cpio debootstrap e2fsprogs git libbpf-dev make qemu-system-x86 qemu-utils
 	rpm xz-utils zstd)
 
-count=0 failed=0
-
-tap() { # tap STATUS NAME [LOG]: LOG is where to look on failure
-	count=$((count + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $count $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $count $2"
-		[ $# -lt 3 ] || echo "# see $3"
-	fi
-}
+# shellcheck source=test/tap.sh
+. "$repo/test/tap.sh"
+# shellcheck source=test/kernel-log.sh
+. "$repo/test/kernel-log.sh"
 
 # check NAME LOG CMD...: CMD's output goes to LOG.
 check() {
 	local name=$1 log=$2 start=$SECONDS
 	shift 2
 	if "$@" >"$log" 2>&1; then
-		tap ok "$name"
+		pass "$name"
 		echo "# $name: $((SECONDS - start))s"
 	else
-		tap fail "$name" "$log"
+		fail "$name" "$log"
 		return 1
 	fi
 }
 
 finish() {
-	echo "1..$count"
-	echo "$((count - failed)) passed, $failed failed"
-	exit $((failed > 0))
-}
-
-install_host_packages() {
-	local p missing=()
-	for p in "${host_packages[@]}"; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq &&
-		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+	tap_end
+	exit
 }
 
 fetch_kernel() {
@@ -67,7 +48,8 @@ fetch_kernel() {
 make_share() {
 	rm -rf "$share" && mkdir -p "$share" &&
 		make -C "$repo/test" out/toa_client.bpf.o &&
-		cp "$repo/test/out/toa_client.bpf.o" "$here/guest.sh" "$repo/scripts/install_toa.sh" "$share/" &&
+		cp "$repo/test/out/toa_client.bpf.o" "$here/guest.sh" "$repo/test/kernel-log.sh" \
+			"$repo/scripts/install_toa.sh" "$share/" &&
 		(cd "$repo" && git ls-files -z -co --exclude-standard |
 			while IFS= read -r -d '' f; do [ ! -e "$f" ] || printf '%s\0' "$f"; done |
 			tar --null -T - --transform 's,^,toa/,' -czf "$share/toa.tar.gz") &&
@@ -96,11 +78,8 @@ qemu_boot() {
 }
 
 # died_early N LOG: boot N's kernel panicked before the guest's test began, with no toa loaded.
-# Multi-threaded TCG can run a vCPU into kernel text that another vCPU is patching (here the
-# sched_clock static keys at late_initcall: "Oops: int3" in sched_clock_cpu, no module loaded).
 died_early() {
-	! grep -q "^# boot $1:" "$share/tap.txt" 2>/dev/null &&
-		grep -q 'Kernel panic' "$2" && ! grep -Eq 'Modules linked in:.*\<toa\>' "$2"
+	! grep -q "^# boot $1:" "$share/tap.txt" 2>/dev/null && kernel_died_early "$2"
 }
 
 # boot_guest N KERNEL INITRD: boot N, its console on stdout. Once, if the kernel died before the
@@ -121,8 +100,8 @@ report_guest() {
 	local line planned=
 	while IFS= read -r line; do
 		case $line in
-		'ok '*) tap ok "guest: ${line#ok [0-9]* }" ;;
-		'not ok '*) tap fail "guest: ${line#not ok [0-9]* }" "$share/logs/" ;;
+		'ok '*) pass "guest: ${line#ok [0-9]* }" ;;
+		'not ok '*) fail "guest: ${line#not ok [0-9]* }" "$share/logs/" ;;
 		'#'*) echo "$line" ;;
 		1..*) planned=${line#1..} ;;
 		esac
@@ -136,8 +115,8 @@ main() {
 	mkdir -p "$work"
 	exec 3>&1	# the TAP stream, for what a step says beside its log
 	echo "TAP version 13"
-	[ "$(id -u)" -eq 0 ] || { tap fail "host: running as root"; finish; }
-	check "host: install packages" "$work/host.log" install_host_packages || finish
+	[ "$(id -u)" -eq 0 ] || { fail "host: running as root"; finish; }
+	check "host: install packages" "$work/host.log" "$repo/test/host-packages.sh" "${host_packages[@]}" || finish
 	check "host: bookworm kernel" "$work/kernel.log" fetch_kernel || finish
 	check "host: bookworm disk image" "$work/rootfs.log" "$here/rootfs.sh" "$kver" || finish
 	kver2=$(cat "$cache/rootfs-bookworm/kver2")
@@ -160,9 +139,9 @@ main() {
 	fi
 	exec 8>&-
 	if [ -f "$share/tap.txt" ] && report_guest; then
-		tap ok "guest: every check ran"
+		pass "guest: every check ran"
 	else
-		tap fail "guest: every check ran" "$work/ (console-boot*.log)"
+		fail "guest: every check ran" "$work/ (console-boot*.log)"
 	fi
 	finish
 }

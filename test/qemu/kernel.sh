@@ -14,15 +14,8 @@ exec 3>&1 1>&2
 
 log() { echo "kernel.sh: $suite: $*"; }
 
-# The Debian archive ($1: debian or debian-security) as this machine's apt reaches it.
-system_mirror() {
-	local uri
-	uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
-		awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }
-		/^deb / { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; break } }' |
-		grep -m1 "/$1/*\$") || { echo "kernel.sh: no $1 archive in /etc/apt" >&2; return 1; }
-	echo "${uri%/}"
-}
+# shellcheck source=test/mirror.sh
+. "$here/../mirror.sh"
 
 suite_sources() {
 	echo "deb $(system_mirror debian) $suite main"
@@ -81,23 +74,30 @@ extract_vmlinux() {
 	return 1
 }
 
+# unpack_package DIR PACKAGE DEPENDS: PACKAGE and those of its dependencies whose names match the
+# extended regex DEPENDS, downloaded and unpacked into DIR, made afresh.
+unpack_package() {
+	local deb
+	rm -rf "$1"
+	mkdir -p "$1/debs"
+	# shellcheck disable=SC2046 # one word per package name
+	(cd "$1/debs" && suite_apt apt-get download -qq "$2" $(dependencies "$2" "$3"))
+	for deb in "$1"/debs/*.deb; do
+		dpkg-deb -x "$deb" "$1"
+	done
+	rm -r "$1/debs"
+}
+
 # $dir/kernel: the image package(s) unpacked (sid splits them into linux-binary/-modules/-base),
 # modules under lib/modules/$kver with their depmod index, and vmlinux.
 fetch_kernel() {
 	local tmp=$dir/kernel.tmp image
 	[ -d "$dir/kernel/lib/modules/$kver" ] && return
 	log "fetching linux-image-$kver"
-	rm -rf "$tmp" "$dir/kernel"
-	mkdir -p "$tmp/debs"
+	rm -rf "$dir/kernel"
 	image=linux-image-$kver-unsigned
 	suite_apt apt-cache show "$image" >/dev/null 2>&1 || image=linux-image-$kver
-	# shellcheck disable=SC2046 # one word per package name
-	(cd "$tmp/debs" && suite_apt apt-get download -qq "$image" \
-		$(dependencies "$image" 'linux-(binary|modules|base)-.*'))
-	for deb in "$tmp"/debs/*.deb; do
-		dpkg-deb -x "$deb" "$tmp"
-	done
-	rm -r "$tmp/debs"
+	unpack_package "$tmp" "$image" 'linux-(binary|modules|base)-.*'
 	if [ -d "$tmp/usr/lib/modules" ] && [ ! -L "$tmp/lib" ]; then
 		mkdir -p "$tmp/lib"
 		mv "$tmp/usr/lib/modules" "$tmp/lib/"
@@ -114,15 +114,8 @@ fetch_headers() {
 	local tmp=$dir/headers.tmp
 	[ -d "$dir/headers/usr/src/linux-headers-$kver" ] && return
 	log "fetching linux-headers-$kver"
-	rm -rf "$tmp" "$dir/headers"
-	mkdir -p "$tmp/debs"
-	# shellcheck disable=SC2046 # one word per package name
-	(cd "$tmp/debs" && suite_apt apt-get download -qq "linux-headers-$kver" \
-		$(dependencies "linux-headers-$kver" 'linux-(headers|kbuild)-.*'))
-	for deb in "$tmp"/debs/*.deb; do
-		dpkg-deb -x "$deb" "$tmp"
-	done
-	rm -r "$tmp/debs"
+	rm -rf "$dir/headers"
+	unpack_package "$tmp" "linux-headers-$kver" 'linux-(headers|kbuild)-.*'
 	# The arch Makefile includes the -common one by its absolute /usr/src path.
 	sed -i "s|^include /usr/src/|include $dir/headers/usr/src/|" \
 		"$tmp/usr/src/linux-headers-$kver/Makefile"
