@@ -148,16 +148,21 @@ static void notrace toa_ftrace_detach(unsigned long ip,
 #endif
 
 enum {
-	TOA_HOOK_TCP_DISCONNECT = 1,
+	TOA_HOOK_SOCK_DESTRUCT,
+	TOA_HOOK_TCP_DISCONNECT,
 	TOA_HOOK_V4_SYN_RECV_SOCK,
 	TOA_HOOK_V6_SYN_RECV_SOCK,
+	TOA_HOOK_INET_GETNAME,
+	TOA_HOOK_INET6_GETNAME,
+	TOA_HOOK_COUNT
 };
 
 /*
  * Registered in this order and removed in reverse: a socket's address is
  * dropped at its end for as long as anything can look it up.
  */
-static struct toa_hook toa_hooks[] = {
+static struct toa_hook toa_hooks[TOA_HOOK_COUNT] = {
+	[TOA_HOOK_SOCK_DESTRUCT] =
 	TOA_OBSERVE(inet_sock_destruct, toa_ftrace_detach),
 	/* These three are not exported everywhere: found at init. */
 	[TOA_HOOK_TCP_DISCONNECT] =
@@ -168,8 +173,10 @@ static struct toa_hook toa_hooks[] = {
 	[TOA_HOOK_V6_SYN_RECV_SOCK] =
 	TOA_REDIRECT("tcp_v6_syn_recv_sock", NULL,
 		     toa_ftrace_redirect, toa_v6_syn_recv_sock),
+	[TOA_HOOK_INET_GETNAME] =
 	TOA_REDIRECT("inet_getname", inet_getname,
 		     toa_ftrace_getname, toa_getname),
+	[TOA_HOOK_INET6_GETNAME] =
 	TOA_REDIRECT("inet6_getname", TOA_INET6_GETNAME,
 		     toa_ftrace_getname, toa_getname),
 };
