@@ -101,7 +101,7 @@ static void notrace toa_ftrace_redirect(unsigned long ip,
 
 	/* The wrapper's own call of the original must reach the original. */
 	if (!within_module(parent_ip, THIS_MODULE))
-		toa_ftrace_set_ip(fregs, hook->wrapper);
+		ftrace_regs_set_instruction_pointer(fregs, hook->wrapper);
 }
 
 static void notrace toa_ftrace_getname(unsigned long ip,
@@ -109,12 +109,13 @@ static void notrace toa_ftrace_getname(unsigned long ip,
 				       struct ftrace_ops *ops,
 				       struct ftrace_regs *fregs)
 {
-	struct socket *sock = (void *)toa_ftrace_arg(fregs, 0);
-	struct sockaddr *uaddr = (void *)toa_ftrace_arg(fregs, 1);
-	int peer = toa_ftrace_arg(fregs, 2);
+	struct socket *sock = (void *)ftrace_regs_get_argument(fregs, 0);
+	struct sockaddr *uaddr = (void *)ftrace_regs_get_argument(fregs, 1);
+	int peer = ftrace_regs_get_argument(fregs, 2);
 
 	if (toa_sock_getname(sock, uaddr, peer))
-		toa_ftrace_set_ip(fregs, (unsigned long)toa_getname);
+		ftrace_regs_set_instruction_pointer(fregs,
+						    (unsigned long)toa_getname);
 }
 
 static void notrace toa_ftrace_detach(unsigned long ip,
@@ -122,7 +123,7 @@ static void notrace toa_ftrace_detach(unsigned long ip,
 				      struct ftrace_ops *ops,
 				      struct ftrace_regs *fregs)
 {
-	toa_sock_detach((void *)toa_ftrace_arg(fregs, 0));
+	toa_sock_detach((void *)ftrace_regs_get_argument(fregs, 0));
 }
 
 #define TOA_HOOK(fn, addr, callback, to, flag) {			\
