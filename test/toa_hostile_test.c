@@ -308,7 +308,6 @@ static void handshake(struct __test_metadata *_metadata,
 	raw_send(self->raw, self->sport, isn + 1, sseq + 1, 0x10, ack, acklen);
 	self->server = accept(self->listener, &a.sa, &len);
 	capture_end(&self->cap);
-	self->cap.fd = -1;
 
 	/* The wire carried exactly the bytes under test. */
 	EXPECT_EQ(0, memcmp(self->cap.syn_opts, synopts, 4 + synlen))
