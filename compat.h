@@ -10,10 +10,13 @@
 #include <linux/ftrace.h>
 
 /*
- * How a hook reads its function's arguments and sends the call elsewhere.
- * Where ftrace can hand over just the argument registers (WITH_ARGS, 5.11+),
- * the hooks do without a whole saved pt_regs, as live patching does: saving
- * it was most of what a hooked call cost.
+ * How a hook reads its function's arguments and sends the call elsewhere:
+ * the kernel's ftrace_regs_get_argument() and
+ * ftrace_regs_set_instruction_pointer(), defined here where a kernel lacks
+ * them. Where ftrace can hand over just the argument registers (WITH_ARGS,
+ * 5.11+), the hooks do without a whole saved pt_regs, as live patching does:
+ * saving it was most of what a hooked call cost. TOA_FTRACE_FLAGS says which
+ * of the two a hook's ftrace_ops asks for.
  */
 #ifdef COMPAT_NO_FTRACE_REGS
 /* Before 5.11, ftrace callbacks were handed the pt_regs themselves. */
@@ -26,20 +29,28 @@ static __always_inline struct pt_regs *ftrace_get_regs(struct pt_regs *regs)
 
 #if defined(COMPAT_NO_FTRACE_REGS) || \
 	!defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS)
+/*
+ * A whole saved pt_regs. Without WITH_ARGS, the kernel's own
+ * ftrace_regs_set_instruction_pointer() does nothing.
+ */
 #define TOA_FTRACE_FLAGS FTRACE_OPS_FL_SAVE_REGS
-#define toa_ftrace_arg(fregs, n) \
+#undef ftrace_regs_get_argument
+#define ftrace_regs_get_argument(fregs, n) \
 	regs_get_kernel_argument(ftrace_get_regs(fregs), n)
-#define toa_ftrace_set_ip(fregs, ip) \
+#undef ftrace_regs_set_instruction_pointer
+#define ftrace_regs_set_instruction_pointer(fregs, ip) \
 	instruction_pointer_set(ftrace_get_regs(fregs), ip)
-#elif defined(COMPAT_FTRACE_INSTRUCTION_POINTER_SET)
-/* Up to 6.1, ftrace_regs is a pt_regs with the argument registers filled. */
-#define TOA_FTRACE_FLAGS 0
-#define toa_ftrace_arg(fregs, n) regs_get_kernel_argument(&(fregs)->regs, n)
-#define toa_ftrace_set_ip ftrace_instruction_pointer_set
 #else
 #define TOA_FTRACE_FLAGS 0
-#define toa_ftrace_arg ftrace_regs_get_argument
-#define toa_ftrace_set_ip ftrace_regs_set_instruction_pointer
+/* Where the kernel has no accessor, ftrace_regs is a pt_regs (6.1). */
+#ifdef COMPAT_NO_FTRACE_REGS_GET_ARGUMENT
+#define ftrace_regs_get_argument(fregs, n) \
+	regs_get_kernel_argument(&(fregs)->regs, n)
+#endif
+/* Its name before the ftrace_regs accessors were renamed (6.1). */
+#ifdef COMPAT_FTRACE_INSTRUCTION_POINTER_SET
+#define ftrace_regs_set_instruction_pointer ftrace_instruction_pointer_set
+#endif
 #endif
 
 /*

@@ -1,8 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # compat.h switches, probed in the headers (see there).
-probe = $(shell grep -qs '$(1)' $(srctree)/include/$(2) && echo y)
+# probe = $(call probe,TEXT,FILES): y if any of FILES (under include/) has TEXT.
+probe = $(shell grep -qs '$(1)' $(addprefix $(srctree)/include/,$(2)) && echo y)
 ifneq ($(call probe,struct ftrace_regs,linux/ftrace.h),y)
 ccflags-y += -DCOMPAT_NO_FTRACE_REGS
+endif
+ifneq ($(call probe,define ftrace_regs_get_argument,linux/ftrace.h \
+	linux/ftrace_regs.h ../arch/$(SRCARCH)/include/asm/ftrace.h),y)
+ccflags-y += -DCOMPAT_NO_FTRACE_REGS_GET_ARGUMENT
 endif
 ifeq ($(call probe,ftrace_instruction_pointer_set,linux/ftrace.h),y)
 ccflags-y += -DCOMPAT_FTRACE_INSTRUCTION_POINTER_SET

@@ -101,7 +101,7 @@ static void notrace toa_ftrace_redirect(unsigned long ip,
 
 	/* The wrapper's own call of the original must reach the original. */
 	if (!within_module(parent_ip, THIS_MODULE))
-		toa_ftrace_set_ip(fregs, hook->wrapper);
+		ftrace_regs_set_instruction_pointer(fregs, hook->wrapper);
 }
 
 static void notrace toa_ftrace_getname(unsigned long ip,
@@ -109,12 +109,13 @@ static void notrace toa_ftrace_getname(unsigned long ip,
 				       struct ftrace_ops *ops,
 				       struct ftrace_regs *fregs)
 {
-	struct socket *sock = (void *)toa_ftrace_arg(fregs, 0);
-	struct sockaddr *uaddr = (void *)toa_ftrace_arg(fregs, 1);
-	int peer = toa_ftrace_arg(fregs, 2);
+	struct socket *sock = (void *)ftrace_regs_get_argument(fregs, 0);
+	struct sockaddr *uaddr = (void *)ftrace_regs_get_argument(fregs, 1);
+	int peer = ftrace_regs_get_argument(fregs, 2);
 
 	if (toa_sock_getname(sock, uaddr, peer))
-		toa_ftrace_set_ip(fregs, (unsigned long)toa_getname);
+		ftrace_regs_set_instruction_pointer(fregs,
+						    (unsigned long)toa_getname);
 }
 
 static void notrace toa_ftrace_detach(unsigned long ip,
@@ -122,7 +123,7 @@ static void notrace toa_ftrace_detach(unsigned long ip,
 				      struct ftrace_ops *ops,
 				      struct ftrace_regs *fregs)
 {
-	toa_sock_detach((void *)toa_ftrace_arg(fregs, 0));
+	toa_sock_detach((void *)ftrace_regs_get_argument(fregs, 0));
 }
 
 #define TOA_HOOK(fn, addr, callback, to, flag) {			\
@@ -148,16 +149,21 @@ static void notrace toa_ftrace_detach(unsigned long ip,
 #endif
 
 enum {
-	TOA_HOOK_TCP_DISCONNECT = 1,
+	TOA_HOOK_SOCK_DESTRUCT,
+	TOA_HOOK_TCP_DISCONNECT,
 	TOA_HOOK_V4_SYN_RECV_SOCK,
 	TOA_HOOK_V6_SYN_RECV_SOCK,
+	TOA_HOOK_INET_GETNAME,
+	TOA_HOOK_INET6_GETNAME,
+	TOA_HOOK_COUNT
 };
 
 /*
  * Registered in this order and removed in reverse: a socket's address is
  * dropped at its end for as long as anything can look it up.
  */
-static struct toa_hook toa_hooks[] = {
+static struct toa_hook toa_hooks[TOA_HOOK_COUNT] = {
+	[TOA_HOOK_SOCK_DESTRUCT] =
 	TOA_OBSERVE(inet_sock_destruct, toa_ftrace_detach),
 	/* These three are not exported everywhere: found at init. */
 	[TOA_HOOK_TCP_DISCONNECT] =
@@ -168,8 +174,10 @@ static struct toa_hook toa_hooks[] = {
 	[TOA_HOOK_V6_SYN_RECV_SOCK] =
 	TOA_REDIRECT("tcp_v6_syn_recv_sock", NULL,
 		     toa_ftrace_redirect, toa_v6_syn_recv_sock),
+	[TOA_HOOK_INET_GETNAME] =
 	TOA_REDIRECT("inet_getname", inet_getname,
 		     toa_ftrace_getname, toa_getname),
+	[TOA_HOOK_INET6_GETNAME] =
 	TOA_REDIRECT("inet6_getname", TOA_INET6_GETNAME,
 		     toa_ftrace_getname, toa_getname),
 };

@@ -36,10 +36,26 @@
 struct toa_sock {
 	struct rhash_head node;
 	const struct sock *sk;
-	struct toa_addr addr;	/* IPv4 records end after addr.ip4 */
+	__be16 port;
+	u8 family;		/* enum toa_family: set once, by the cache */
 };
 
-/* One cache per family: an IPv4 record is 24 bytes, an IPv6 one 40. */
+/*
+ * Each family's record extends the common head, as tcp6_sock extends
+ * tcp_sock, and has its own cache sized by its type: an IPv4 record is 24
+ * bytes, an IPv6 one 40. The address is reached through the type that the
+ * head's family, which the cache gave it, names.
+ */
+struct toa_sock4 {
+	struct toa_sock head;
+	__be32 ip4;
+};
+
+struct toa_sock6 {
+	struct toa_sock head;
+	struct in6_addr ip6;
+};
+
 static struct kmem_cache *toa_sock_cache[TOA_IPV6 + 1] __read_mostly;
 static struct rhashtable toa_socks;
 
@@ -60,21 +76,33 @@ static const struct rhashtable_params toa_socks_params = {
 	.automatic_shrinking = true,
 };
 
-/* Copies no further than an IPv4 record goes. */
-static void toa_sock_addr_copy(struct toa_addr *to, const struct toa_addr *from)
+/* Reads no further than @ts's own type goes. */
+static void toa_sock_addr_copy(struct toa_addr *to, const struct toa_sock *ts)
 {
-	to->port = from->port;
-	to->family = from->family;
-	if (from->family == TOA_IPV4)
-		to->ip4 = from->ip4;
+	to->port = ts->port;
+	to->family = ts->family;
+	if (ts->family == TOA_IPV4)
+		to->ip4 = container_of(ts, const struct toa_sock4, head)->ip4;
 	else
-		memcpy(to->ip6, from->ip6, sizeof(to->ip6));
+		memcpy(to->ip6, &container_of(ts, const struct toa_sock6, head)->ip6,
+		       sizeof(to->ip6));
+}
+
+/* Writes no further than @ts's own type goes. */
+static void toa_sock_addr_set(struct toa_sock *ts, const struct toa_addr *from)
+{
+	ts->port = from->port;
+	if (ts->family == TOA_IPV4)
+		container_of(ts, struct toa_sock4, head)->ip4 = from->ip4;
+	else
+		memcpy(&container_of(ts, struct toa_sock6, head)->ip6, from->ip6,
+		       sizeof(from->ip6));
 }
 
 static void toa_sock_free(const struct net *net, struct toa_sock *ts)
 {
 	toa_stat_inc(net, TOA_STAT_IP6_ADDRESS_FREE);
-	kmem_cache_free(toa_sock_cache[ts->addr.family], ts);
+	kmem_cache_free(toa_sock_cache[ts->family], ts);
 }
 
 void toa_sock_attach(struct sock *child, const struct sk_buff *skb)
@@ -102,7 +130,7 @@ void toa_sock_attach(struct sock *child, const struct sk_buff *skb)
 	WRITE_ONCE(ts->sk, child);
 	/* Pairs with toa_sock_addr_get(): the key before the address. */
 	smp_wmb();
-	toa_sock_addr_copy(&ts->addr, &addr);
+	toa_sock_addr_set(ts, &addr);
 	stale = rhashtable_lookup_get_insert_fast(&toa_socks, &ts->node,
 						  toa_socks_params);
 	if (IS_ERR(stale)) {
@@ -153,7 +181,7 @@ static bool toa_sock_addr_get(const struct sock *sk, struct toa_addr *addr)
 	rcu_read_lock();
 	ts = rhashtable_lookup(&toa_socks, &sk, toa_socks_params);
 	if (ts) {
-		toa_sock_addr_copy(addr, &ts->addr);
+		toa_sock_addr_copy(addr, ts);
 		/* Pairs with toa_sock_attach(): the key after the address. */
 		smp_rmb();
 		found = READ_ONCE(ts->sk) == sk;
@@ -432,17 +460,31 @@ static void toa_sock_caches_destroy(void)
 	kmem_cache_destroy(toa_sock_cache[TOA_IPV4]);
 }
 
+/*
+ * The family is set when the cache makes an object, never by toa_sock_attach():
+ * a reader that strays onto a record freed and reused meanwhile (the caches
+ * are SLAB_TYPESAFE_BY_RCU) still finds the family of the record's own type.
+ */
+static void toa_sock4_ctor(void *obj)
+{
+	((struct toa_sock4 *)obj)->head.family = TOA_IPV4;
+}
+
+static void toa_sock6_ctor(void *obj)
+{
+	((struct toa_sock6 *)obj)->head.family = TOA_IPV6;
+}
+
 int toa_sock_init(void)
 {
 	int err;
 
 	toa_sock_cache[TOA_IPV4] =
-		kmem_cache_create("toa_sock4",
-				  offsetofend(struct toa_sock, addr.ip4), 0,
-				  SLAB_TYPESAFE_BY_RCU, NULL);
+		kmem_cache_create("toa_sock4", sizeof(struct toa_sock4), 0,
+				  SLAB_TYPESAFE_BY_RCU, toa_sock4_ctor);
 	toa_sock_cache[TOA_IPV6] =
-		kmem_cache_create("toa_sock6", sizeof(struct toa_sock), 0,
-				  SLAB_TYPESAFE_BY_RCU, NULL);
+		kmem_cache_create("toa_sock6", sizeof(struct toa_sock6), 0,
+				  SLAB_TYPESAFE_BY_RCU, toa_sock6_ctor);
 	if (!toa_sock_cache[TOA_IPV4] || !toa_sock_cache[TOA_IPV6]) {
 		toa_sock_caches_destroy();
 		return -ENOMEM;

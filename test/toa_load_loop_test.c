@@ -13,6 +13,7 @@
  */
 #include "toa_wire.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include "kselftest_harness.h"
 
 #define PORT		9091
@@ -20,7 +21,7 @@
 
 struct churn {
 	int listener;
-	volatile bool stop;
+	atomic_bool stop;	/* set by the test, read by its threads */
 	long conns, toa, plain, bad;
 	char first_bad[320];
 };
@@ -33,7 +34,7 @@ static void *churn_loop(void *arg)
 {
 	struct churn *c = arg;
 
-	while (!c->stop) {
+	while (!atomic_load(&c->stop)) {
 		int client = tcp_connect(SRV4, PORT);
 		int server = client < 0 ? -1 : accept(c->listener, NULL, NULL);
 		char peer[80], toa[80], plain[80];
@@ -91,7 +92,7 @@ TEST_F_TIMEOUT(loop, load_unload_under_churn, 900)
 	}
 	ASSERT_EQ(0, toa_reload(""));
 	usleep(200000);
-	c.stop = true;
+	atomic_store(&c.stop, true);
 	pthread_join(thread, NULL);
 	close(c.listener);
 	TH_LOG("%d cycles, %ld connections: %ld with TOA, %ld without",

@@ -7,6 +7,7 @@
  */
 #include "toa_wire.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include "kselftest_harness.h"
 
@@ -44,7 +45,7 @@ static bool echo(int client, int server)
 
 struct pairs {
 	int client[OPEN_CONNS], server[OPEN_CONNS];
-	volatile bool stop;
+	atomic_bool stop;	/* set by the test, read by its threads */
 	long echoes, echo_failures;
 };
 
@@ -52,7 +53,7 @@ static void *traffic(void *arg)
 {
 	struct pairs *p = arg;
 
-	while (!p->stop)
+	while (!atomic_load(&p->stop))
 		for (int i = 0; i < BUSY_CONNS; i++) {
 			if (echo(p->client[i], p->server[i]))
 				p->echoes++;
@@ -89,7 +90,7 @@ TEST_F_TIMEOUT(busy, rmmod_with_open_connections, 300)
 	usleep(200000);
 	ASSERT_EQ(0, run("rmmod toa"));
 	usleep(200000);
-	p.stop = true;
+	atomic_store(&p.stop, true);
 	pthread_join(thread, NULL);
 	TH_LOG("%d connections open at rmmod, %ld echoes around it",
 	       OPEN_CONNS, p.echoes);
@@ -121,7 +122,7 @@ TEST_F_TIMEOUT(busy, rmmod_with_open_connections, 300)
 
 struct race {
 	int listener;
-	volatile bool stop;
+	atomic_bool stop;	/* set by the test, read by its threads */
 	long accepted, toa, notconn, bad;
 	pthread_mutex_t lock;
 };
@@ -132,7 +133,7 @@ static void *race_client(void *arg)
 	struct race *r = arg;
 	unsigned int seed = pthread_self();
 
-	while (!r->stop) {
+	while (!atomic_load(&r->stop)) {
 		int fd = tcp_connect(SRV4, PORT);
 
 		if (fd < 0)
@@ -150,7 +151,7 @@ static void *race_server(void *arg)
 {
 	struct race *r = arg;
 
-	while (!r->stop) {
+	while (!atomic_load(&r->stop)) {
 		union addr a;
 		socklen_t len = sizeof(a);
 		int fd = accept(r->listener, &a.sa, &len);
@@ -197,7 +198,7 @@ TEST_F_TIMEOUT(busy, getpeername_races_resets, 120)
 					    i < 3 ? race_client : race_server,
 					    &r));
 	sleep(RACE_SECONDS);
-	r.stop = true;
+	atomic_store(&r.stop, true);
 	for (i = 0; i < 6; i++)
 		pthread_join(threads[i], NULL);
 	close(r.listener);

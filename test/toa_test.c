@@ -19,6 +19,12 @@ struct conn {
 	struct capture cap;
 };
 
+/* Nothing open yet: what conn_close() finds closed. */
+static void conn_none(struct conn *c)
+{
+	c->listener = c->client = c->server = c->cap.fd = -1;
+}
+
 static void conn_open(struct __test_metadata *_metadata, struct conn *c,
 		      int family, const char *listen_ip, bool v6only,
 		      const char *connect_ip)
@@ -26,6 +32,7 @@ static void conn_open(struct __test_metadata *_metadata, struct conn *c,
 	socklen_t len;
 
 	memset(c, 0, sizeof(*c));
+	conn_none(c);
 	c->listener = tcp_listen(family, listen_ip, PORT, v6only);
 	ASSERT_LE(0, c->listener) TH_LOG("listen on %s: %m", listen_ip);
 	capture_start(&c->cap, PORT);
@@ -45,11 +52,15 @@ static void conn_open(struct __test_metadata *_metadata, struct conn *c,
 	ASSERT_EQ(0, getsockname(c->client, &c->client_local.sa, &len));
 }
 
+/* Closes what is open of @c; again, closes nothing. */
 static void conn_close(struct conn *c)
 {
-	close(c->client);
-	close(c->server);
-	close(c->listener);
+	int fds[] = { c->client, c->server, c->listener, c->cap.fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	conn_none(c);
 }
 
 /* ASSERTs that @a is "@ip @port", printed as addr_str() prints it. */
@@ -157,6 +168,7 @@ FIXTURE_VARIANT_ADD(table, v6_listener_no_toa) {
 
 FIXTURE_SETUP(table)
 {
+	conn_none(&self->c);
 	ASSERT_EQ(0, toa_param_set("ipv6_on_ipv4",
 				   variant->ipv6_on_ipv4 ?: "sockaddr_in6"));
 	if (variant->toa_ip)
@@ -165,8 +177,10 @@ FIXTURE_SETUP(table)
 		client_opt(NULL, 0, false, false);
 }
 
+/* The test closes the connection itself, to count the record freed. */
 FIXTURE_TEARDOWN(table)
 {
+	conn_close(&self->c);
 	toa_param_set("ipv6_on_ipv4", "sockaddr_in6");
 }
 

@@ -353,6 +353,7 @@ static inline void capture_end(struct capture *c)
 		}
 	}
 	close(c->fd);
+	c->fd = -1;
 }
 
 /* Whether option area @opts holds the option @opt as a whole option. */
