@@ -24,6 +24,7 @@
  */
 #include "toa_wire.h"
 #include <netinet/ip.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -109,7 +110,7 @@ struct rate_slot {
 };
 
 struct rate {
-	volatile int stop_clients, stop_servers;
+	atomic_bool stop_clients, stop_servers;	/* shared with the children */
 	int listener;
 	in_addr_t want;
 	struct rate_slot client[RATE_CLIENTS], server[RATE_SERVERS];
@@ -130,7 +131,7 @@ static int rate_client(void *arg)
 	socklen_t len = addr_make(&srv, SRV4, RATE_PORT);
 	char byte;
 
-	while (!r->stop_clients) {
+	while (!atomic_load(&r->stop_clients)) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 		if (fd < 0 || connect(fd, &srv.sa, len) ||
@@ -148,7 +149,7 @@ static int rate_client(void *arg)
 
 static void rate_server(struct rate *r, struct rate_slot *slot)
 {
-	while (!r->stop_servers) {
+	while (!atomic_load(&r->stop_servers)) {
 		int fd = accept(r->listener, NULL, NULL);
 
 		if (fd < 0)
@@ -223,10 +224,10 @@ static int cmd_rate(double seconds, const char *peer)
 	}
 
 	/* Clients first: a server must be there for each one's last connection. */
-	r->stop_clients = 1;
+	atomic_store(&r->stop_clients, true);
 	for (i = 0; i < RATE_CLIENTS; i++)
 		waitpid(clients[i], NULL, 0);
-	r->stop_servers = 1;
+	atomic_store(&r->stop_servers, true);
 	for (i = 0; i < RATE_SERVERS; i++)
 		waitpid(servers[i], NULL, 0);
 	close(r->listener);
