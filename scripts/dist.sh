@@ -23,7 +23,7 @@ TOA_PROG=dist.sh
 # The one-liner passes the whole script as one argument (bash -c "$(curl ...)"),
 # and Linux takes no argument longer than 32 pages (MAX_ARG_STRLEN).
 installer_max=131072
-deb_depends='dkms (>= 2.1.0.0), linux-headers-amd64 | linux-headers-generic | linux-headers'
+deb_depends='dkms (>= 2.1.0.0), linux-headers-amd64 | linux-headers-arm64 | linux-headers-generic | linux-headers'
 rpm_release=1
 
 for tool in git dpkg-deb rpmbuild base64 sha256sum gzip; do

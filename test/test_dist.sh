@@ -184,7 +184,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 check ".deb: toa-dkms $version, Architecture all" \
 	test "$(field Package) $(field Version) $(field Architecture)" = "toa-dkms $version all"
 check ".deb: Depends on dkms and the headers metapackage" test "$(field Depends)" = \
-	"dkms (>= 2.1.0.0), linux-headers-amd64 | linux-headers-generic | linux-headers"
+	"dkms (>= 2.1.0.0), linux-headers-amd64 | linux-headers-arm64 | linux-headers-generic | linux-headers"
 
 deb_files() { dpkg-deb -c "$deb" | awk '$6 !~ /\/$/ { print $6 }' | sed 's|^\.||' | sort; }
 deb_contents() {
