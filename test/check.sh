@@ -18,8 +18,10 @@ host_packages+=(curl dkms git lintian rpm)	# make dist and its checks (test/test
 # toa's records get their own slab caches, red zones and checks (SLUB does not poison
 # SLAB_TYPESAFE_BY_RCU caches).
 guest_kargs='slab_nomerge slub_debug=FZPU,toa_sock4,toa_sock6'
-# Kernel messages that fail a run.
+# Kernel messages that fail a run. RCU stalls, hung tasks and lockdep's non-static key say INFO:.
 dmesg_errors='BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|kernel BUG|list_add corruption|refcount_t:'
+dmesg_errors+='|rcu: INFO:|self-detected stall|detected (expedited )?stalls|INFO: task .* blocked for more than'
+dmesg_errors+='|INFO: trying to register non-static key'
 
 count=0 passed=0 failed=0 skipped=0
 
