@@ -100,8 +100,9 @@ check_tap() {
 boot_guest() {
 	local w=$1 kver=$2 ko=$3 tests=$4
 	shift 4
-	(cd "$repo" && test/qemu/run.sh -k "$kver" -w "$w/results" -t "$timeout" -a "$guest_kargs" "$@" \
-		-- env TOA_KO="$ko" TOA_TEST_OUT="$repo/test/out" \
+	(cd "$repo" && test/qemu/run.sh -k "$kver" -w "$w/results" -t "$guest_timeout" \
+		-a "$guest_kargs" "$@" -- env TOA_KO="$ko" TOA_TEST_OUT="$repo/test/out" \
+		${churn_conns:+"TOA_CHURN_CONNS=$churn_conns"} \
 		TOA_SRC="$repo" TOA_TESTS="$tests" RESULTS="$w/results" sh test/guest.sh) \
 		> "$w/console.log" 2>&1 < /dev/null
 }
@@ -143,6 +144,12 @@ stress_suite=''
 
 check_suite() {
 	local suite=$1 w=$work/$1 kver start status warnings tests reloading
+	# For boot_guest. The debug kernel (KASAN, lockdep, kmemleak) under TCG runs the tests
+	# several times slower: twice the time, and the churn test a tenth of its connections.
+	local guest_timeout=$timeout churn_conns=''
+	if [ "$suite" = debug ]; then
+		guest_timeout=$((timeout * 2)) churn_conns=10000
+	fi
 	# The programs that load and unload toa run under single-threaded TCG: with a host thread
 	# per vCPU, QEMU can run a stale translation of kernel text that ftrace re-patched on the
 	# other vCPU and hang the guest (README: Reliability). The others keep both host cores.

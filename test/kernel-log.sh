@@ -10,7 +10,10 @@ kernel_log_errors() {
 	LC_ALL=C awk '/toa-test: expect WARNING at / { expect = $NF; next }
 		/toa-test: expected warnings end/ { expect = ""; next }
 		expect != "" && /WARNING:/ && index($0, expect ":") { next }
-		/BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|kernel BUG|list_add corruption|refcount_t:/ {
+		# RCU stalls, hung tasks and lockdep on a non-static key say INFO:.
+		/BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|kernel BUG|list_add corruption|refcount_t:/ ||
+		/rcu: INFO:|self-detected stall|detected (expedited )?stalls|INFO: task .* blocked for more than/ ||
+		/INFO: trying to register non-static key/ {
 			print
 			found = 1
 		}

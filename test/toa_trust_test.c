@@ -305,8 +305,11 @@ TEST_F(trust, read_back_normalised)
 	ASSERT_STREQ("", trust_read(NULL, buf, sizeof(buf)));
 }
 
-/* Each refusal: its error, a dmesg line naming what is wrong, no change. */
-TEST_F(trust, bad_input_changes_nothing)
+/*
+ * Each refusal: its error, a dmesg line naming what is wrong, no change.
+ * A dozen shell pipelines: over 30 s on the debug kernel under TCG.
+ */
+TEST_F_TIMEOUT(trust, bad_input_changes_nothing, 120)
 {
 	static const struct {
 		const char *text, *dmesg;
@@ -504,7 +507,9 @@ TEST_F(trust, user_namespace_cannot_write_initial)
  * The list replaced 100 times, each time trusting the other of two client
  * addresses, while connections from both churn. Every answer must agree
  * with a list that was in force during its handshake: exactly, when none
- * was replaced meanwhile.
+ * was replaced meanwhile. Where a handshake outlasts the writer's pause
+ * (the debug kernel under TCG), every one spans a replacement: connections
+ * go on after the last until one is checked exactly.
  */
 struct churn {
 	int fd;
@@ -542,7 +547,7 @@ TEST_F(trust, replaced_while_connections_churn)
 	c.fd = open(TRUSTED, O_WRONLY);
 	ASSERT_LE(0, c.fd);
 	ASSERT_EQ(0, pthread_create(&writer, NULL, churn_writer, &c));
-	while (atomic_load(&c.version) < 200) {
+	while (atomic_load(&c.version) < 200 || !exact) {
 		const char *from = src[n++ % 2];
 		int v0 = atomic_load(&c.version), v1, client, server;
 		char peer[96];
@@ -576,7 +581,6 @@ TEST_F(trust, replaced_while_connections_churn)
 	ASSERT_EQ(0, c.errors);
 	TH_LOG("%d connections, %d with no replacement during the handshake",
 	       n, exact);
-	ASSERT_LT(0, exact);
 }
 
 TEST_HARNESS_MAIN
