@@ -11,6 +11,7 @@ share=/mnt/toa-test
 state=/var/lib/toa-install-test	# on the guest's disk: it has to outlive the reboot
 logs=$share/logs
 kver=$(uname -r)
+kver1=$(cat "$share/kver1")	# the kernel boot 1 runs
 kver2=$(cat "$share/kver2")	# the kernel boot 1 installs and boots 2 to 4 run
 kver3=$(cat "$share/kver3")	# the kernel boot 3 installs after the .deb
 deb=$(cd "$share/dist" && echo toa-dkms_*_all.deb)
@@ -247,8 +248,8 @@ case $boot in
 	tap "rc.local is the user's again" cmp /etc/rc.local "$state/rc.local.user"
 	tap "apt-get install ./$deb (offline)" sh -c "cd '$share/dist' && apt-get -o DPkg::Lock::Timeout=600 install -y './$deb'"
 	tap "toa-dkms: toa loaded now" toa_loaded
-	tap "toa-dkms: DKMS built toa for $kver2 and $kver" sh -c \
-		"dkms status toa -k '$kver2' | grep -q ': installed' && dkms status toa -k '$kver' | grep -q ': installed'"
+	tap "toa-dkms: DKMS built toa for $kver2 and $kver1" sh -c \
+		"dkms status toa -k '$kver2' | grep -q ': installed' && dkms status toa -k '$kver1' | grep -q ': installed'"
 	tap "toa-dkms: loaded at boot by /usr/lib/modules-load.d/toa.conf" \
 		grep -qx toa /usr/lib/modules-load.d/toa.conf
 	tap "a kernel installed after the package: dpkg -i $kver3 and its headers" \

@@ -54,7 +54,8 @@ make_share() {
 			while IFS= read -r -d '' f; do [ ! -e "$f" ] || printf '%s\0' "$f"; done |
 			tar --null -T - --transform 's,^,toa/,' -czf "$share/toa.tar.gz") &&
 		"$repo/scripts/dist.sh" "$share/dist" &&
-		cp "$cache/rootfs-bookworm/kver2" "$cache/rootfs-bookworm/kver3" "$share/"
+		cp "$cache/rootfs-bookworm/kver2" "$cache/rootfs-bookworm/kver3" "$share/" &&
+		echo "$kver" >"$share/kver1"
 }
 
 # The guest's disk: a throw-away layer over the cached image, kept from one boot to the next.
