@@ -150,11 +150,12 @@ check_suite() {
 	if [ "$suite" = debug ]; then
 		guest_timeout=$((timeout * 2)) churn_conns=10000
 	fi
-	# The programs that load and unload toa run under single-threaded TCG: with a host thread
-	# per vCPU, QEMU can run a stale translation of kernel text that ftrace re-patched on the
-	# other vCPU and hang the guest (README: Reliability). The others keep both host cores.
-	tests="guide_test toa_hostile_test"
-	reloading="toa_test toa_trust_test toa_netns_test"
+	# The programs that load and unload toa, or switch a tracepoint on and off (kernel text
+	# patched by static keys: toa_hostile_test, twice a case), run under single-threaded TCG:
+	# with a host thread per vCPU, QEMU can run a stale translation of kernel text patched on
+	# the other vCPU and hang the guest (README: Reliability). The others keep both host cores.
+	tests="guide_test"
+	reloading="toa_hostile_test toa_test toa_trust_test toa_netns_test"
 	[ -n "$stress_suite" ] || stress_suite=$suite
 	[ "$suite" != "$stress_suite" ] || reloading+=" toa_stress_test"
 	rm -rf "$w"
