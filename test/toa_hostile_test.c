@@ -241,16 +241,38 @@ FIXTURE_VARIANT_ADD(hostile, fast_open_magic_on_the_ack_is_toa) {
 	.want = "192.0.2.7 63881",
 };
 
+/*
+ * Once for all the cases, in the harness's process before it forks them:
+ * the client kernel must not reset the handshakes it did not make, and TCP's
+ * drops are traced. Both switch static keys (kernel text patched), which
+ * under multi-threaded TCG can hang a guest, and a case would spend most of
+ * its time starting these commands.
+ */
+static int once_status = -1;
+
+static void __attribute__((constructor)) once_before_the_cases(void)
+{
+	once_status = run("ip netns exec " CLI_NS " nft -f - <<'EOF'\n"
+			  "table ip toa_raw {\n chain out {\n"
+			  "  type filter hook output priority 0;\n"
+			  "  tcp flags & (rst | ack) == rst drop\n }\n}\nEOF");
+	if (!once_status)
+		once_status = run("mountpoint -q " TRACING " || mount -t tracefs nodev "
+				  TRACING "; echo 1 > " TRACING "events/skb/kfree_skb/enable");
+}
+
+static void __attribute__((destructor)) once_after_the_cases(void)
+{
+	run("ip netns exec " CLI_NS " nft delete table ip toa_raw");
+	run("echo 0 > " TRACING "events/skb/kfree_skb/enable");
+}
+
 FIXTURE_SETUP(hostile)
 {
 	struct timeval tv = { 2, 0 };
 
 	self->listener = self->raw = self->server = self->cap.fd = -1;
-	/* The client kernel must not reset the handshake it did not make. */
-	ASSERT_EQ(0, run("ip netns exec " CLI_NS " nft -f - <<'EOF'\n"
-			 "table ip toa_raw {\n chain out {\n"
-			 "  type filter hook output priority 0;\n"
-			 "  tcp flags & (rst | ack) == rst drop\n }\n}\nEOF"));
+	ASSERT_EQ(0, once_status) TH_LOG("the nft table or the kfree_skb tracepoint");
 	self->listener = tcp_listen(AF_INET, SRV4, PORT, false);
 	ASSERT_LE(0, self->listener);
 	setsockopt(self->listener, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -261,9 +283,7 @@ FIXTURE_SETUP(hostile)
 	 * handshake's four-tuple apart from the variants before it.
 	 */
 	self->sport = RAW_SPORT + getpid() % 20000;
-	ASSERT_EQ(0, run("mountpoint -q " TRACING " || mount -t tracefs nodev " TRACING
-			 "; echo 1 > " TRACING "events/skb/kfree_skb/enable"));
-	tcp_drop_reasons((char[256]){}, 256);
+	tcp_drop_reasons((char[256]){}, 256);	/* forgets earlier cases' drops */
 }
 
 FIXTURE_TEARDOWN(hostile)
@@ -274,8 +294,6 @@ FIXTURE_TEARDOWN(hostile)
 		close(self->cap.fd);
 	close(self->raw);
 	close(self->listener);
-	run("ip netns exec " CLI_NS " nft delete table ip toa_raw");
-	run("echo 0 > " TRACING "events/skb/kfree_skb/enable");
 }
 
 /*
