@@ -151,7 +151,7 @@ check_suite() {
 		guest_timeout=$((timeout * 2)) churn_conns=10000
 	fi
 	# The programs that load and unload toa, or switch a tracepoint on and off (kernel text
-	# patched by static keys: toa_hostile_test, twice a case), run under single-threaded TCG:
+	# patched by static keys: toa_hostile_test), run under single-threaded TCG:
 	# with a host thread per vCPU, QEMU can run a stale translation of kernel text patched on
 	# the other vCPU and hang the guest (README: Reliability). The others keep both host cores.
 	tests="guide_test"
