@@ -278,7 +278,7 @@ TEST_F(two_ns, table_as_ss_shows)
  * scripts/toa-ss: the server's line of each connection ends with its client;
  * in toa-ns2 the clients' own sockets are there too, with none.
  */
-TEST_F(two_ns, toa_ss)
+TEST_F_TIMEOUT(two_ns, toa_ss, 180)	/* a shell, ss and awk for each line */
 {
 	char cmd[512], local[64], proxy[64], client[64];
 	unsigned long ino;
@@ -326,8 +326,6 @@ TEST_F(two_ns, table_root_only)
 	EXPECT_EQ(0, in_netns(NS2, open_as_nobody_fn, NULL));
 }
 
-#define CHURN_CONNS	10000
-
 /*
  * Whether @buf is the table of namespace @v while its connections to
  * @local churn: the header, then lines of those connections only.
@@ -364,12 +362,13 @@ static bool table_sane(const char *buf, int v, int *lines)
 }
 
 /*
- * Read again and again while 10 000 connections open and close, half in
- * each namespace: every read ends, and shows only well-formed lines of its
- * own namespace's connections.
+ * Read again and again while 10 000 connections (churn_count()) open and
+ * close, half in each namespace: every read ends, and shows only well-formed
+ * lines of its own namespace's connections.
  */
 TEST_F_TIMEOUT(two_ns, table_under_churn, 300)
 {
+	const int churn_conns = churn_count(10000);
 	static char buf[65536];
 	int done[2], result[2], reads = 0, lines = 0, bad = 0;
 	ssize_t n;
@@ -399,7 +398,7 @@ TEST_F_TIMEOUT(two_ns, table_under_churn, 300)
 		_exit(0);
 	}
 	close(done[0]);
-	for (int i = 0; i < CHURN_CONNS; i++) {
+	for (int i = 0; i < churn_conns; i++) {
 		bool ns2 = i % 2;
 		int c = tcp_connect_in(ns2 ? NS2 : CLI_NS, ns2 ? LO4 : SRV4,
 				       ns2 ? PORT2 : PORT);
@@ -418,7 +417,7 @@ TEST_F_TIMEOUT(two_ns, table_under_churn, 300)
 	buf[n] = 0;
 	ASSERT_EQ(3, sscanf(buf, "%d %d %d", &reads, &lines, &bad));
 	TH_LOG("%d connections; %d reads of toa_table showed %d lines",
-	       CHURN_CONNS, reads, lines);
+	       churn_conns, reads, lines);
 	EXPECT_EQ(0, bad);
 	EXPECT_LT(10, reads);
 }

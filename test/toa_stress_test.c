@@ -250,12 +250,11 @@ static long meminfo_kb(const char *key)
 
 /*
  * 100k TOA connections opened and closed: every record comes back. Fewer
- * where the kernel is slow (the debug suite): TOA_CHURN_CONNS.
+ * where the kernel is slow (churn_count()).
  */
 TEST_F_TIMEOUT(busy, churn_100k, 900)
 {
-	const char *conns = getenv("TOA_CHURN_CONNS");
-	const int churn_conns = conns && *conns ? atoi(conns) : 100000;
+	const int churn_conns = churn_count(100000);
 	long long before[TOA_STAT_COUNT], after[TOA_STAT_COUNT];
 	long slab_before, slab_after, objs_before, objs_after, objs_peak = 0;
 	time_t start;

@@ -435,6 +435,19 @@ static inline void stats_after_close(long long *stats)
 	}
 }
 
+/*
+ * @n connections for a test that churns them, divided by TOA_SLOWDOWN where
+ * the kernel is several times slower (check.sh: the debug suite), so that the
+ * test still churns and ends within its time limit.
+ */
+static inline int churn_count(int n)
+{
+	const char *slowdown = getenv("TOA_SLOWDOWN");
+	int by = slowdown ? atoi(slowdown) : 1;
+
+	return by > 1 ? n / by : n;
+}
+
 static inline int run(const char *cmd)
 {
 	int status = system(cmd);
