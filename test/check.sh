@@ -102,7 +102,7 @@ boot_guest() {
 	shift 4
 	(cd "$repo" && test/qemu/run.sh -k "$kver" -w "$w/results" -t "$guest_timeout" \
 		-a "$guest_kargs" "$@" -- env TOA_KO="$ko" TOA_TEST_OUT="$repo/test/out" \
-		${churn_conns:+"TOA_CHURN_CONNS=$churn_conns"} \
+		${slowdown:+"TOA_SLOWDOWN=$slowdown"} \
 		TOA_SRC="$repo" TOA_TESTS="$tests" RESULTS="$w/results" sh test/guest.sh) \
 		> "$w/console.log" 2>&1 < /dev/null
 }
@@ -145,10 +145,10 @@ stress_suite=''
 check_suite() {
 	local suite=$1 w=$work/$1 kver start status warnings tests reloading
 	# For boot_guest. The debug kernel (KASAN, lockdep, kmemleak) under TCG runs the tests
-	# several times slower: twice the time, and the churn test a tenth of its connections.
-	local guest_timeout=$timeout churn_conns=''
+	# several times slower: twice the time, and the tests that churn connections a tenth of them.
+	local guest_timeout=$timeout slowdown=''
 	if [ "$suite" = debug ]; then
-		guest_timeout=$((timeout * 2)) churn_conns=10000
+		guest_timeout=$((timeout * 2)) slowdown=10
 	fi
 	# The programs that load and unload toa, or switch a tracepoint on and off (kernel text
 	# patched by static keys: toa_hostile_test), run under single-threaded TCG:
@@ -197,13 +197,33 @@ check_suite() {
 			"$w/build/toa.ko" toa_load_loop_test -S
 }
 
-# The debug kernel takes some 16 minutes of CPU time to build cold. Built in the background, on
-# the CPU time the other stages leave idle (a single-threaded TCG guest uses one core; downloads
-# and debootstrap wait), the debug suite's kernel.sh only waits, on the cache's lock, for what is
-# left. SCHED_IDLE: it never takes a core from a guest, whose tests time out.
-build_debug_kernel_when_idle() {
-	chrt --idle 0 "$repo/test/qemu/kernel.sh" debug > "$work/debug-kernel.out" \
-		2> "$work/debug-kernel.log" < /dev/null &
+# prepare_when_idle SUITE...: kernel.sh for each, then with --install the install test's disk
+# image (rootfs.sh), one after the other, in the background, on the CPU time the other stages leave
+# idle (a single-threaded TCG guest uses one core; the host checks, downloads and debootstrap leave
+# one too): cold, the debug kernel takes some 16 minutes of CPU time to build, a chroot, a guest
+# root or the disk image minutes to debootstrap. Each stage's own kernel.sh or rootfs.sh then
+# waits, on the cache's lock, only for what is left. SCHED_IDLE: it never takes a core from a
+# guest, whose tests would time out. The costliest first.
+prepare_when_idle() {
+	local suite kver costly=() others=()
+	for suite; do
+		case $suite in
+		debug) costly=("$suite" "${costly[@]}") ;;
+		*-arm64) costly+=("$suite") ;;
+		*) others+=("$suite") ;;
+		esac
+	done
+	{
+		for suite in "${costly[@]}" "${others[@]}"; do
+			chrt --idle 0 "$repo/test/qemu/kernel.sh" "$suite" > /dev/null \
+				2> "$work/$suite-prepare.log"
+		done
+		if [ -n "$install" ] &&
+			kver=$(chrt --idle 0 "$repo/test/qemu/kernel.sh" bookworm 2> /dev/null | tail -n1); then
+			chrt --idle 0 "$repo/test/install/rootfs.sh" "$kver" > /dev/null \
+				2> "$work/rootfs-prepare.log"
+		fi
+	} < /dev/null &
 }
 
 # stage_done NAME: one row of the table of stage times that ends the run.
@@ -213,8 +233,10 @@ stage_done() {
 	stage_start=$SECONDS
 }
 
+install=''
+
 main() {
-	local suite install=''
+	local suite
 	if [ "${1:-}" = --install ]; then
 		install=y
 		shift
@@ -230,6 +252,8 @@ main() {
 		fail "host: install packages" "$work/host.log"
 	else
 		pass "host: install packages"
+		# The first suite's kernel is needed first: its check_suite fetches it.
+		prepare_when_idle "${@:2}"
 		if build_test_programs > "$work/programs.log" 2>&1; then
 			pass "host: build test programs"
 		else
@@ -247,7 +271,6 @@ main() {
 		else
 			fail "host: toa.ko for a kernel without IPv6" "$work/noipv6.log"
 		fi
-		[[ " $* " != *" debug "* ]] || build_debug_kernel_when_idle
 		stage_done host
 		for suite in "${@:-bookworm}"; do
 			check_suite "$suite"
@@ -259,7 +282,7 @@ main() {
 		fi
 	fi
 
-	wait	# for build_debug_kernel_when_idle, if the debug suite was not reached
+	wait	# for prepare_when_idle, if a stage was not reached
 	# How long each stage took, for the CI budget (README: Testing).
 	echo "# stage                    seconds"
 	printf '%s' "$stages"
