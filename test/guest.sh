@@ -2,8 +2,9 @@
 # Runs inside the guest (test/qemu/run.sh), as root on a throwaway root:
 # makes the client and server namespaces, attaches the option sender to the
 # cgroup the tests run in, loads toa.ko and runs each test program (TAP).
-# env: TOA_KO (toa.ko for this kernel), TOA_TEST_OUT (built tests),
-#      TOA_TESTS (optional: which test programs, default all).
+# env: TOA_KO (toa.ko for this kernel), TOA_TEST_OUT (built tests), TOA_SRC (the
+#      source tree, whose scripts the tests run), TOA_TESTS (optional: which test
+#      programs, default all).
 set -u
 out=${TOA_TEST_OUT:?}
 ko=${TOA_KO:?}

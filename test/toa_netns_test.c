@@ -260,9 +260,11 @@ static int run_fn(void *cmd)
 /* What ss -e shows of the same connections: local, peer and inode. */
 TEST_F(two_ns, table_as_ss_shows)
 {
-	char cmd[512], local[64], proxy[64], client[64];
+	const char *src = getenv("TOA_SRC");	/* the tests' directory differs by architecture */
+	char cmd[1024], local[64], proxy[64], client[64];
 	unsigned long ino;
 
+	ASSERT_NE(NULL, src);
 	for (int i = 0; i < CONNS; i++) {
 		ASSERT_EQ(4, sscanf(self->line[i], "%63s %63s %63s %lu", local,
 				    proxy, client, &ino));
@@ -280,24 +282,26 @@ TEST_F(two_ns, table_as_ss_shows)
  */
 TEST_F_TIMEOUT(two_ns, toa_ss, 180)	/* a shell, ss and awk for each line */
 {
-	char cmd[512], local[64], proxy[64], client[64];
+	const char *src = getenv("TOA_SRC");	/* the tests' directory differs by architecture */
+	char cmd[1024], local[64], proxy[64], client[64];
 	unsigned long ino;
 
+	ASSERT_NE(NULL, src);
 	for (int i = 0; i < CONNS; i++) {
 		bool ns2 = i >= SRV_CONNS + 2;
 
 		ASSERT_EQ(4, sscanf(self->line[i], "%63s %63s %63s %lu", local,
 				    proxy, client, &ino));
 		snprintf(cmd, sizeof(cmd),
-			 "../../scripts/toa-ss | awk -v l='%s' -v p='%s' -v c='%s' '{ for (k = 1; k < NF; k++) if ($k == l && $(k + 1) == p && $NF == c) f++ } END { exit f != 1 }'",
-			 local, proxy, client);
+			 "%s/scripts/toa-ss | awk -v l='%s' -v p='%s' -v c='%s' '{ for (k = 1; k < NF; k++) if ($k == l && $(k + 1) == p && $NF == c) f++ } END { exit f != 1 }'",
+			 src, local, proxy, client);
 		EXPECT_EQ(0, in_netns(ns2 ? NS2 : SRV_NS, run_fn, cmd))
 			TH_LOG("%s", cmd);
 		if (!ns2)
 			continue;
 		snprintf(cmd, sizeof(cmd),
-			 "../../scripts/toa-ss | awk -v l='%s' -v p='%s' '{ for (k = 1; k < NF; k++) if ($k == l && $(k + 1) == p && $NF == \"-\") f++ } END { exit f != 1 }'",
-			 proxy, local);
+			 "%s/scripts/toa-ss | awk -v l='%s' -v p='%s' '{ for (k = 1; k < NF; k++) if ($k == l && $(k + 1) == p && $NF == \"-\") f++ } END { exit f != 1 }'",
+			 src, proxy, local);
 		EXPECT_EQ(0, in_netns(NS2, run_fn, cmd)) TH_LOG("%s", cmd);
 	}
 }
