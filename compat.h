@@ -27,6 +27,16 @@ static __always_inline struct pt_regs *ftrace_get_regs(struct pt_regs *regs)
 }
 #endif
 
+/*
+ * Redirecting a call needs ftrace to hand over the registers; arm64 has done
+ * so since 5.5. A kernel whose ftrace only observes is refused here, at build
+ * time, rather than by every hook at load.
+ */
+#if !defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) && \
+	!defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS)
+#error "toa needs ftrace that redirects calls (DYNAMIC_FTRACE_WITH_REGS/ARGS; arm64: 5.5+)"
+#endif
+
 #if defined(COMPAT_NO_FTRACE_REGS) || \
 	!defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS)
 /*

@@ -12,6 +12,10 @@ src=$(realpath "$2")
 out=$(realpath -m "$3")
 shift 3
 dir=${TOA_CACHE:-/var/cache/toa-test}/$suite
+# shellcheck source=test/qemu/arch.sh
+. "$here/arch.sh"
+# Another architecture's kernel: a cross build.
+[ -z "$cross_compile" ] || set -- ARCH="$kernel_arch" CROSS_COMPILE="$cross_compile" "$@"
 
 case $out/ in
 / | "$src"/*) echo "build.sh: OUTDIR must be outside SRCDIR" >&2; exit 2 ;;

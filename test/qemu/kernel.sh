@@ -1,13 +1,16 @@
 #!/bin/bash
 # usage: test/qemu/kernel.sh SUITE     (SUITE: bookworm, bookworm-backports, bullseye, trixie, sid;
-#                                      debug: a kernel with sanitizers, built by debug-kernel.sh)
-# Fetches the Debian suite's current amd64 kernel into ${TOA_CACHE:-/var/cache/toa-test}/SUITE/ and
-# prepares what run.sh and build.sh need. Cached; the last line of stdout is the kernel release.
+#                                      debug: a kernel with sanitizers, built by debug-kernel.sh;
+#                                      DIST-arm64, e.g. bookworm-arm64: that suite's arm64 kernel)
+# Fetches the Debian suite's current amd64 (or arm64) kernel into ${TOA_CACHE:-/var/cache/toa-test}/SUITE/
+# and prepares what run.sh and build.sh need. Cached; the last line of stdout is the kernel release.
 set -eu
 
 here=$(dirname "$(realpath "$0")")
 suite=${1:?usage: kernel.sh SUITE}
 dir=${TOA_CACHE:-/var/cache/toa-test}/$suite
+# shellcheck source=test/qemu/arch.sh
+. "$here/arch.sh"
 
 # Progress goes to stderr; stdout carries only the kernel release (fd 3).
 exec 3>&1 1>&2
@@ -18,20 +21,23 @@ log() { echo "kernel.sh: $suite: $*"; }
 . "$here/../mirror.sh"
 
 suite_sources() {
-	echo "deb $(system_mirror debian) $suite main"
+	echo "deb $(system_mirror debian) $dist main"
 	# Stable suites get their kernel updates through the security archive.
-	case $suite in
+	case $dist in
 	*-* | sid | unstable) ;;
-	*) echo "deb $(system_mirror debian-security) $suite-security main" ;;
+	*) echo "deb $(system_mirror debian-security) $dist-security main" ;;
 	esac
 }
 
-# apt-get or apt-cache ($1) restricted to the suite, with private state: the system's apt
-# configuration and package database are never touched.
+# apt-get or apt-cache ($1) restricted to the suite and its architecture (and the host's, for
+# the build tools of a cross build), with private state: the system's apt configuration and
+# package database are never touched.
 suite_apt() {
-	local tool=$1
+	local tool=$1 archs=$arch
 	shift
-	"$tool" -q -o Dir::Etc::SourceList="$dir/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+	[ "$arch" = "$host_arch" ] || archs+=,$host_arch
+	"$tool" -q -o APT::Architecture="$arch" -o APT::Architectures="$archs" \
+		-o Dir::Etc::SourceList="$dir/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null \
 		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
 		-o Dir::State::Lists="$dir/apt/lists" -o Dir::Cache="$dir/apt/cache" \
 		-o Dir::State::status=/dev/null -o APT::Sandbox::User=root \
@@ -44,9 +50,9 @@ update_package_lists() {
 	suite_apt apt-get update -qq
 }
 
-# The release the metapackage linux-headers-amd64 points at, e.g. 6.1.0-56-amd64.
+# The release the metapackage linux-headers-ARCH points at, e.g. 6.1.0-56-amd64.
 current_kernel_release() {
-	suite_apt apt-cache show --no-all-versions linux-headers-amd64 |
+	suite_apt apt-cache show --no-all-versions "linux-headers-$arch" |
 		sed -n 's/^Depends:.*linux-headers-\([^ ,]*\).*/\1/p'
 }
 
@@ -75,13 +81,15 @@ extract_vmlinux() {
 }
 
 # unpack_package DIR PACKAGE DEPENDS: PACKAGE and those of its dependencies whose names match the
-# extended regex DEPENDS, downloaded and unpacked into DIR, made afresh.
+# extended regex DEPENDS, downloaded and unpacked into DIR, made afresh. linux-kbuild's fixdep and
+# modpost run on the host: its build is the host's, also for another architecture's kernel.
 unpack_package() {
 	local deb
 	rm -rf "$1"
 	mkdir -p "$1/debs"
 	# shellcheck disable=SC2046 # one word per package name
-	(cd "$1/debs" && suite_apt apt-get download -qq "$2" $(dependencies "$2" "$3"))
+	(cd "$1/debs" && suite_apt apt-get download -qq "$2" $(dependencies "$2" "$3" |
+		sed "/^linux-kbuild-/s/\$/:$host_arch/"))
 	for deb in "$1"/debs/*.deb; do
 		dpkg-deb -x "$deb" "$1"
 	done
@@ -91,7 +99,7 @@ unpack_package() {
 # $dir/kernel: the image package(s) unpacked (sid splits them into linux-binary/-modules/-base),
 # modules under lib/modules/$kver with their depmod index, and vmlinux.
 fetch_kernel() {
-	local tmp=$dir/kernel.tmp image
+	local tmp=$dir/kernel.tmp image vmlinuz
 	[ -d "$dir/kernel/lib/modules/$kver" ] && return
 	log "fetching linux-image-$kver"
 	rm -rf "$dir/kernel"
@@ -104,12 +112,18 @@ fetch_kernel() {
 	fi
 	depmod -b "$tmp" "$kver"
 	# In /boot, or in the modules directory since sid split the image.
-	extract_vmlinux "$(find "$tmp" -name 'vmlinuz*' -type f | head -n1)" "$tmp/vmlinux"
+	vmlinuz=$(find "$tmp" -name 'vmlinuz*' -type f | head -n1)
+	case $arch in
+	amd64) extract_vmlinux "$vmlinuz" "$tmp/vmlinux" ;;
+	# An Image (an EFI stub too), or one gzipped, which the virt machine boots inflated.
+	arm64) gzip -dcf "$vmlinuz" > "$tmp/Image" ;;
+	esac
 	mv "$tmp" "$dir/kernel"
 }
 
-# bookworm and bookworm-backports kernels were built with gcc-12, the host's compiler:
-# their headers are unpacked into $dir/headers and used in place.
+# bookworm and bookworm-backports kernels were built with gcc-12, the host's compiler (or its
+# cross compiler): their headers are unpacked into $dir/headers and used in place, with the
+# host's build of kbuild's tools (fixdep, modpost).
 fetch_headers() {
 	local tmp=$dir/headers.tmp
 	[ -d "$dir/headers/usr/src/linux-headers-$kver" ] && return
@@ -154,9 +168,9 @@ elif [ -f "$dir/kver" ]; then
 else
 	update_package_lists
 	kver=$(current_kernel_release)
-	[ -n "$kver" ] || { log "no linux-headers-amd64 in the suite"; exit 1; }
+	[ -n "$kver" ] || { log "no linux-headers-$arch in the suite"; exit 1; }
 	fetch_kernel
-	case $suite in
+	case $dist in
 	bookworm | bookworm-backports) fetch_headers ;;
 	*) make_chroot ;;
 	esac
