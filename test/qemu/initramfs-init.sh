@@ -20,6 +20,7 @@ for arg in $cmdline; do
 	rig.modules=*) modules=${arg#*=} ;;
 	rig.rwdir=*) rwdir=${arg#*=} ;;
 	rig.init=*) init=${arg#*=} ;;
+	rig.lower=*) lower=${arg#*=} ;;
 	esac
 done
 
@@ -32,7 +33,8 @@ mkdir -p /host /rw /root
 mount -t 9p -o "$opts,ro,cache=loose" hostroot /host || fail "cannot mount the host root"
 mount -t tmpfs -o mode=755 tmpfs /rw
 mkdir -p /rw/upper /rw/work
-mount -t overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work overlay /root ||
+# rig.lower: a root of the guest's architecture, its files over the host's.
+mount -t overlay -o "lowerdir=${lower:+/host$lower:}/host,upperdir=/rw/upper,workdir=/rw/work" overlay /root ||
 	fail "cannot mount the overlay"
 
 # The host's /lib/modules belongs to the host kernel: show the guest kernel's instead.

@@ -16,7 +16,10 @@ stamp=$(cat "$0" "$here/initramfs-init.sh" | sha256sum)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin" "$tmp/dev" "$tmp/proc" "$tmp/sys" "$tmp/modules"
-cp /bin/busybox "$tmp/bin/busybox"
+# kernel.sh left one for another architecture's kernel.
+busybox=$kdir/busybox
+[ -f "$busybox" ] || busybox=/bin/busybox
+cp "$busybox" "$tmp/bin/busybox"
 cp "$here/initramfs-init.sh" "$tmp/init"
 : > "$tmp/modules/order"
 

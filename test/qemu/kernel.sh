@@ -111,6 +111,13 @@ fetch_kernel() {
 		mv "$tmp/usr/lib/modules" "$tmp/lib/"
 	fi
 	depmod -b "$tmp" "$kver"
+	# The initramfs's busybox (initramfs.sh): the host's, unless the kernel is another arch's.
+	if [ "$arch" != "$host_arch" ]; then
+		(cd "$tmp" && suite_apt apt-get download -qq busybox-static)
+		dpkg-deb --fsys-tarfile "$tmp"/busybox-static_*.deb | tar -xO ./bin/busybox > "$tmp/busybox"
+		chmod +x "$tmp/busybox"
+		rm "$tmp"/busybox-static_*.deb
+	fi
 	# In /boot, or in the modules directory since sid split the image.
 	vmlinuz=$(find "$tmp" -name 'vmlinuz*' -type f | head -n1)
 	case $arch in
@@ -155,6 +162,22 @@ make_chroot() {
 	mv "$tmp" "$dir/chroot"
 }
 
+# Another architecture's kernel cannot run on the host's root: $dir/root is a Debian of its
+# architecture with what the guest's tests run (debootstrap runs its programs through
+# qemu-user-static), laid over the host's root in the guest (initramfs-init.sh).
+make_guest_root() {
+	local tmp=$dir/root.tmp
+	[ -x "$dir/root/bin/bash" ] && return
+	log "debootstrapping an $arch guest root"
+	rm -rf "$tmp" "$dir/root"
+	debootstrap --arch="$arch" --variant=minbase \
+		--include=busybox,iproute2,bpftool,kmod,procps,python3,nginx,nftables,tcpdump \
+		"$dist" "$tmp" "$(system_mirror debian)" > "$dir/root.log" 2>&1 ||
+		{ tail -n 20 "$dir/root.log"; return 1; }
+	rm -rf "$tmp/var/cache/apt/archives"/*.deb
+	mv "$tmp" "$dir/root"
+}
+
 mkdir -p "$dir"
 # One kernel.sh per suite at a time (build.sh calls it too).
 exec 9>"$dir/.lock"
@@ -174,6 +197,7 @@ else
 	bookworm | bookworm-backports) fetch_headers ;;
 	*) make_chroot ;;
 	esac
+	[ "$arch" = "$host_arch" ] || make_guest_root
 fi
 "$here/initramfs.sh" "$dir/kernel" "$kver"
 echo "$kver" > "$dir/kver"

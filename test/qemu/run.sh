@@ -51,6 +51,9 @@ shift $((OPTIND - 1))
 kver_file=$(grep -lx -- "$kver" "$cache"/*/kver 2>/dev/null | head -n1)
 [ -n "$kver_file" ] || { echo "run.sh: no kernel $kver in $cache: run kernel.sh SUITE" >&2; exit 125; }
 kdir=$(dirname "$kver_file")/kernel
+suite=$(basename "$(dirname "$kver_file")")
+# shellcheck source=test/qemu/arch.sh
+. "$here/arch.sh"
 "$here/initramfs.sh" "$kdir" "$kver"
 
 if [ -z "$rwdir" ]; then
@@ -65,10 +68,23 @@ esac
 write_command "$@" > "$rwdir/.toa-cmd"
 rm -f "$rwdir/.toa-status" "$rwdir/dmesg.txt"
 
-# Under TCG, microvm boots hang at random in the PIT calibration of the TSC: give its rate instead.
-# The vCPUs' TSCs fail the kernel's sync check, which would leave it a 4 ms clock (jiffies).
-append="console=ttyS0 loglevel=5 log_buf_len=4M panic=-1 tsc=reliable"
-append+=" tsc_early_khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)"
+case $arch in
+amd64)
+	qemu=(qemu-system-x86_64 -M "microvm,pit=on,pic=on,rtc=on" -cpu max -kernel "$kdir/vmlinux")
+	# Under TCG, microvm boots hang at random in the PIT calibration of the TSC: give its rate
+	# instead. The vCPUs' TSCs fail the kernel's sync check, which would leave it a 4 ms clock.
+	append="console=ttyS0 loglevel=5 log_buf_len=4M panic=-1 tsc=reliable"
+	append+=" tsc_early_khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)"
+	;;
+arm64)
+	# max: BTI and pointer authentication as on recent cores; QEMU's own PAC algorithm is the
+	# one TCG runs fast.
+	qemu=(qemu-system-aarch64 -M virt -cpu "max,pauth-impdef=on" -kernel "$kdir/Image")
+	append="console=ttyAMA0 loglevel=5 log_buf_len=4M panic=-1"
+	# Its programs: the suite's root of that architecture (kernel.sh), over the host's.
+	append+=" rig.lower=$(dirname "$kdir")/root"
+	;;
+esac
 # rig.*: for initramfs-init.sh and vm-init.sh (a toa.* one would reach the module as a parameter).
 append+="${kargs:+ $kargs}"
 append+=" rig.modules=$kdir/lib/modules/$kver rig.rwdir=$rwdir rig.init=$here/vm-init.sh"
@@ -87,9 +103,9 @@ fi
 # multidevs=remap keeps inode numbers unique across the host file systems seen through one share.
 status=0
 timeout --foreground -k 5 "$timeout" \
-	qemu-system-x86_64 -M microvm,pit=on,pic=on,rtc=on -accel "tcg,thread=$tcg_threads" "${icount[@]}" -cpu max \
+	"${qemu[@]}" -accel "tcg,thread=$tcg_threads" "${icount[@]}" \
 	-smp "$smp" -m "$mem" -nodefaults -no-user-config -display none -no-reboot \
-	-serial "$serial" -kernel "$kdir/vmlinux" -initrd "$kdir/initramfs.cpio.gz" -append "$append" \
+	-serial "$serial" -initrd "$kdir/initramfs.cpio.gz" -append "$append" \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-device,fsdev=hostroot,mount_tag=hostroot \
 	-fsdev "local,id=rwshare,path=$rwdir,security_model=none,multidevs=remap" \
