@@ -15,6 +15,10 @@ host_packages=(bc bison busybox-static bpftool clang cpio debootstrap ethtool fl
 	libbpf-dev libc6-dev libelf-dev linux-source-6.1 llvm make nftables nginx openssl
 	qemu-system-x86 shellcheck sparse tcpdump xz-utils zstd)
 host_packages+=(curl dkms git lintian rpm)	# make dist and its checks (test/test_dist.sh)
+# An arm64 suite's (test/qemu/arch.sh): cross compilers, its emulator, and qemu-user-static, through
+# which debootstrap makes its guest root.
+arm64_host_packages=(binfmt-support gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
+	qemu-user-static)
 # toa's records get their own slab caches, red zones and checks (SLUB does not poison
 # SLAB_TYPESAFE_BY_RCU caches).
 guest_kargs='slab_nomerge slub_debug=FZPU,toa_sock4,toa_sock6'
@@ -38,8 +42,9 @@ fetch_kselftest_headers() {
 		tools/testing/selftests/kselftest.h
 }
 
+# build_test_programs [MAKE ARGS...]: e.g. CC=aarch64-linux-gnu-gcc OUT=out/arm64
 build_test_programs() {
-	fetch_kselftest_headers && make -C "$repo/test" KSFT_DIR="$cache/ksft"
+	fetch_kselftest_headers && make -C "$repo/test" KSFT_DIR="$cache/ksft" "$@"
 }
 
 # Re-prints the TAP results of log $2 under name $1, nested ones included.
@@ -101,7 +106,7 @@ boot_guest() {
 	local w=$1 kver=$2 ko=$3 tests=$4
 	shift 4
 	(cd "$repo" && test/qemu/run.sh -k "$kver" -w "$w/results" -t "$guest_timeout" \
-		-a "$guest_kargs" "$@" -- env TOA_KO="$ko" TOA_TEST_OUT="$repo/test/out" \
+		-a "$guest_kargs" "$@" -- env TOA_KO="$ko" TOA_TEST_OUT="$test_out" \
 		${slowdown:+"TOA_SLOWDOWN=$slowdown"} \
 		TOA_SRC="$repo" TOA_TESTS="$tests" RESULTS="$w/results" sh test/guest.sh) \
 		> "$w/console.log" 2>&1 < /dev/null
@@ -143,7 +148,7 @@ run_guest() {
 stress_suite=''
 
 check_suite() {
-	local suite=$1 w=$work/$1 kver start status warnings tests reloading
+	local suite=$1 w=$work/$1 kver start status warnings tests reloading dist arch cross_compile
 	# For boot_guest. The debug kernel (KASAN, lockdep, kmemleak) under TCG runs the tests
 	# several times slower: twice the time, and the tests that churn connections a tenth of them.
 	local guest_timeout=$timeout slowdown=''
@@ -160,6 +165,18 @@ check_suite() {
 	[ "$suite" != "$stress_suite" ] || reloading+=" toa_stress_test"
 	rm -rf "$w"
 	mkdir -p "$w/results"
+
+	# shellcheck source=test/qemu/arch.sh
+	. "$repo/test/qemu/arch.sh"
+	test_out=$repo/test/out
+	if [ -n "$cross_compile" ]; then
+		test_out+=/$arch
+		if build_test_programs CC="${cross_compile}gcc" OUT="out/$arch" > "$w/programs.log" 2>&1; then
+			pass "$suite: build test programs"
+		else
+			fail "$suite: build test programs" "$w/programs.log"
+		fi
+	fi
 
 	start=$SECONDS
 	if ! "$repo/test/qemu/kernel.sh" "$suite" > "$w/kernel.out" 2> "$w/kernel.log" ||
@@ -246,6 +263,7 @@ main() {
 	mkdir -p "$work"
 	echo "TAP version 13"
 
+	[[ " $* " != *-arm64\ * ]] || host_packages+=("${arm64_host_packages[@]}")
 	if [ "$(id -u)" -ne 0 ]; then
 		fail "host: running as root (needed for QEMU's 9p root, chroots and apt)"
 	elif ! "$repo/test/host-packages.sh" "${host_packages[@]}" 2> "$work/host.log"; then

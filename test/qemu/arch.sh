@@ -6,9 +6,10 @@
 case $suite in
 *-arm64)
 	dist=${suite%-arm64} arch=arm64
-	# The kernel's name for it, and the prefix of the cross tools (gcc-aarch64-linux-gnu).
-	kernel_arch=arm64 cross_compile=aarch64-linux-gnu-
+	# The kernel's name for it, QEMU's (qemu-system-aarch64, qemu-user-static's qemu-aarch64)
+	# and the prefix of the cross tools (gcc-aarch64-linux-gnu).
+	kernel_arch=arm64 qemu_arch=aarch64 cross_compile=aarch64-linux-gnu-
 	;;
-*) dist=$suite arch=amd64 cross_compile='' ;;
+*) dist=$suite arch=amd64 qemu_arch=x86_64 cross_compile='' ;;
 esac
 host_arch=$(dpkg --print-architecture)

@@ -114,7 +114,8 @@ fetch_kernel() {
 	# The initramfs's busybox (initramfs.sh): the host's, unless the kernel is another arch's.
 	if [ "$arch" != "$host_arch" ]; then
 		(cd "$tmp" && suite_apt apt-get download -qq busybox-static)
-		dpkg-deb --fsys-tarfile "$tmp"/busybox-static_*.deb | tar -xO ./bin/busybox > "$tmp/busybox"
+		dpkg-deb --fsys-tarfile "$tmp"/busybox-static_*.deb |
+			tar -xO --wildcards '*/bin/busybox' > "$tmp/busybox"
 		chmod +x "$tmp/busybox"
 		rm "$tmp"/busybox-static_*.deb
 	fi
@@ -144,21 +145,32 @@ fetch_headers() {
 }
 
 # Other suites build with their own gcc: $dir/chroot is a minimal Debian of the suite with the
-# kernel's headers, gcc and make installed.
+# kernel's headers, gcc and make installed. For another architecture, its cross gcc, and the
+# headers unpacked (the other architecture's packages do not install).
 make_chroot() {
-	local tmp=$dir/chroot.tmp
+	local tmp=$dir/chroot.tmp packages=("linux-headers-$kver")
 	[ -d "$dir/chroot/usr/src/linux-headers-$kver" ] && return
 	log "debootstrapping a $suite build chroot"
 	rm -rf "$tmp" "$dir/chroot"
-	debootstrap --variant=minbase "$suite" "$tmp" "$(system_mirror debian)" >/dev/null
+	debootstrap --variant=minbase "$dist" "$tmp" "$(system_mirror debian)" >/dev/null
 	suite_sources > "$tmp/etc/apt/sources.list"
 	"$here/chroot.sh" "$tmp" apt-get -q -o Acquire::Check-Valid-Until=false update
+	# A cross build: the cross gcc, and the host's build of the headers' kbuild, with what its
+	# tools need (pahole).
+	# shellcheck disable=SC2207 # one word per package name
+	[ -z "$cross_compile" ] ||
+		packages=("gcc-${cross_compile%-}" $(dependencies "linux-headers-$kver" 'linux-kbuild-.*'))
 	# INITRD=No: the headers of some suites pull in the image, whose initramfs nobody needs.
 	# perl: W=1 runs kernel-doc, which needs more of it than perl-base.
 	"$here/chroot.sh" "$tmp" env DEBIAN_FRONTEND=noninteractive INITRD=No apt-get install -y -q \
-		-o Dpkg::Use-Pty=0 --no-install-recommends "linux-headers-$kver" gcc make libc6-dev perl \
+		-o Dpkg::Use-Pty=0 --no-install-recommends "${packages[@]}" gcc make libc6-dev perl \
 		>/dev/null
 	"$here/chroot.sh" "$tmp" apt-get clean
+	if [ -n "$cross_compile" ]; then
+		unpack_package "$dir/headers.tmp" "linux-headers-$kver" 'linux-(headers|kbuild)-.*'
+		cp -a "$dir/headers.tmp/." "$tmp/"
+		rm -r "$dir/headers.tmp"
+	fi
 	mv "$tmp" "$dir/chroot"
 }
 
@@ -166,15 +178,20 @@ make_chroot() {
 # architecture with what the guest's tests run (debootstrap runs its programs through
 # qemu-user-static), laid over the host's root in the guest (initramfs-init.sh).
 make_guest_root() {
-	local tmp=$dir/root.tmp
+	local tmp=$dir/root.tmp binfmt=/proc/sys/fs/binfmt_misc
 	[ -x "$dir/root/bin/bash" ] && return
+	if [ ! -e "$binfmt/qemu-$qemu_arch" ]; then
+		mountpoint -q "$binfmt" || mount -t binfmt_misc binfmt_misc "$binfmt"
+		update-binfmts --enable "qemu-$qemu_arch" ||
+			{ log "cannot run $arch programs: install qemu-user-static and binfmt-support"; return 1; }
+	fi
 	log "debootstrapping an $arch guest root"
 	rm -rf "$tmp" "$dir/root"
 	debootstrap --arch="$arch" --variant=minbase \
 		--include=busybox,iproute2,bpftool,kmod,procps,python3,nginx,nftables,tcpdump \
 		"$dist" "$tmp" "$(system_mirror debian)" > "$dir/root.log" 2>&1 ||
 		{ tail -n 20 "$dir/root.log"; return 1; }
-	rm -rf "$tmp/var/cache/apt/archives"/*.deb
+	rm -f "$tmp/var/cache/apt/archives"/*.deb
 	mv "$tmp" "$dir/root"
 }
 

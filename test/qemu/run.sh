@@ -70,7 +70,7 @@ rm -f "$rwdir/.toa-status" "$rwdir/dmesg.txt"
 
 case $arch in
 amd64)
-	qemu=(qemu-system-x86_64 -M "microvm,pit=on,pic=on,rtc=on" -cpu max -kernel "$kdir/vmlinux")
+	qemu=("qemu-system-$qemu_arch" -M "microvm,pit=on,pic=on,rtc=on" -cpu max -kernel "$kdir/vmlinux")
 	# Under TCG, microvm boots hang at random in the PIT calibration of the TSC: give its rate
 	# instead. The vCPUs' TSCs fail the kernel's sync check, which would leave it a 4 ms clock.
 	append="console=ttyS0 loglevel=5 log_buf_len=4M panic=-1 tsc=reliable"
@@ -79,7 +79,7 @@ amd64)
 arm64)
 	# max: BTI and pointer authentication as on recent cores; QEMU's own PAC algorithm is the
 	# one TCG runs fast.
-	qemu=(qemu-system-aarch64 -M virt -cpu "max,pauth-impdef=on" -kernel "$kdir/Image")
+	qemu=("qemu-system-$qemu_arch" -M virt -cpu "max,pauth-impdef=on" -kernel "$kdir/Image")
 	append="console=ttyAMA0 loglevel=5 log_buf_len=4M panic=-1"
 	# Its programs: the suite's root of that architecture (kernel.sh), over the host's.
 	append+=" rig.lower=$(dirname "$kdir")/root"
