@@ -12,6 +12,7 @@ for arg in $cmdline; do
 	rig.term=*) TERM=${arg#*=} ;;
 	rig.rows=*) rows=${arg#*=} ;;
 	rig.cols=*) cols=${arg#*=} ;;
+	console=*) console=/dev/${arg#*=} ;;	# ttyS0, or arm64's ttyAMA0
 	esac
 done
 # Tells run.sh that the guest booted, should it die before the command's status replaces it.
@@ -33,8 +34,9 @@ echo "vm-init: $(uname -r) up after $(cut -d' ' -f1 /proc/uptime)s"
 
 if [ -n "${rows:-}" ]; then
 	# Interactive: the serial port becomes the command's controlling terminal, for job control.
-	stty -F /dev/ttyS0 rows "$rows" cols "$cols"
-	setsid -w -c bash "$rwdir/.toa-cmd" </dev/ttyS0 >/dev/ttyS0 2>&1
+	stty -F "$console" rows "$rows" cols "$cols"
+	# shellcheck disable=SC2094 # a terminal, read and written
+	setsid -w -c bash "$rwdir/.toa-cmd" <"$console" >"$console" 2>&1
 else
 	bash "$rwdir/.toa-cmd" </dev/null
 fi
