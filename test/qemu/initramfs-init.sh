@@ -29,12 +29,16 @@ while read -r module; do
 done < /modules/order
 
 opts=trans=virtio,version=9p2000.L,msize=512000
-mkdir -p /host /rw /root
+mkdir -p /host /lower /rw /root
 mount -t 9p -o "$opts,ro,cache=loose" hostroot /host || fail "cannot mount the host root"
+# rig.lower: the tag of a share with a root of the guest's architecture, its files over the
+# host's. Its own share: overlayfs refuses a lower layer inside another.
+if [ -n "${lower:-}" ]; then
+	mount -t 9p -o "$opts,ro,cache=loose" "$lower" /lower || fail "cannot mount $lower"
+fi
 mount -t tmpfs -o mode=755 tmpfs /rw
 mkdir -p /rw/upper /rw/work
-# rig.lower: a root of the guest's architecture, its files over the host's.
-mount -t overlay -o "lowerdir=${lower:+/host$lower:}/host,upperdir=/rw/upper,workdir=/rw/work" overlay /root ||
+mount -t overlay -o "lowerdir=${lower:+/lower:}/host,upperdir=/rw/upper,workdir=/rw/work" overlay /root ||
 	fail "cannot mount the overlay"
 
 # The host's /lib/modules belongs to the host kernel: show the guest kernel's instead.

@@ -82,7 +82,9 @@ arm64)
 	qemu=("qemu-system-$qemu_arch" -M virt -cpu "max,pauth-impdef=on" -kernel "$kdir/Image")
 	append="console=ttyAMA0 loglevel=5 log_buf_len=4M panic=-1"
 	# Its programs: the suite's root of that architecture (kernel.sh), over the host's.
-	append+=" rig.lower=$(dirname "$kdir")/root"
+	qemu+=(-fsdev "local,id=guestroot,path=$(dirname "$kdir")/root,security_model=none,readonly=on,multidevs=remap"
+		-device "virtio-9p-device,fsdev=guestroot,mount_tag=guestroot")
+	append+=" rig.lower=guestroot"
 	;;
 esac
 # rig.*: for initramfs-init.sh and vm-init.sh (a toa.* one would reach the module as a parameter).
