@@ -265,6 +265,11 @@ ID_LIKE=debian' "apt: linux-headers-5.15.0-91-generic" \
 	"then: apt-get install -y linux-headers-5.15.0-91-generic"
 distro "RHEL 9" dnf $el9 'ID="rhel"
 ID_LIKE="fedora"' "dnf: kernel-devel-$el9 kernel-headers elfutils-libelf-devel"
+# arm64: the release names the architecture, so the same rule names its packages.
+distro "Debian 12 arm64" dnf 6.1.0-57-arm64 'ID=debian' "apt: linux-headers-6.1.0-57-arm64" \
+	"then: apt-get install -y linux-headers-6.1.0-57-arm64"
+distro "RHEL 9 aarch64" dnf 5.14.0-362.8.1.el9_3.aarch64 'ID="rhel"
+ID_LIKE="fedora"' "dnf: kernel-devel-5.14.0-362.8.1.el9_3.aarch64 kernel-headers elfutils-libelf-devel"
 distro "Rocky 9" dnf $el9 'ID="rocky"
 ID_LIKE="rhel centos fedora"' "dnf: kernel-devel-$el9 kernel-headers elfutils-libelf-devel"
 distro "AlmaLinux 9" dnf $el9 'ID="almalinux"
