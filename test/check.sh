@@ -214,33 +214,38 @@ check_suite() {
 			"$w/build/toa.ko" toa_load_loop_test -S
 }
 
-# prepare_when_idle SUITE...: kernel.sh for each, then with --install the install test's disk
-# image (rootfs.sh), one after the other, in the background, on the CPU time the other stages leave
-# idle (a single-threaded TCG guest uses one core; the host checks, downloads and debootstrap leave
-# one too): cold, the debug kernel takes some 16 minutes of CPU time to build, a chroot, a guest
-# root or the disk image minutes to debootstrap. Each stage's own kernel.sh or rootfs.sh then
-# waits, on the cache's lock, only for what is left. SCHED_IDLE: it never takes a core from a
-# guest, whose tests would time out. The costliest first.
+# prepare_when_idle SUITE...: kernel.sh for each, in the background, on the CPU time the other
+# stages leave idle (a single-threaded TCG guest uses one core; the host checks, downloads and
+# debootstrap leave one too), so that each stage's own kernel.sh or rootfs.sh only waits, on the
+# cache's lock, for what is left. Cold, the debug kernel takes some 16 minutes of CPU time to
+# build: it has a lane of its own, as it is needed last; the other suites, in their order, then
+# with --install the install test's disk image, share the other (downloads and debootstrap, a
+# minute or a few each). SCHED_IDLE: they never take a core from a guest, whose tests would time out.
 prepare_when_idle() {
-	local suite kver costly=() others=()
+	local suite kver others=()
 	for suite; do
-		case $suite in
-		debug) costly=("$suite" "${costly[@]}") ;;
-		*-arm64) costly+=("$suite") ;;
-		*) others+=("$suite") ;;
-		esac
+		if [ "$suite" = debug ]; then
+			prepare_idle "$suite" "$repo/test/qemu/kernel.sh" debug &
+		else
+			others+=("$suite")
+		fi
 	done
 	{
-		for suite in "${costly[@]}" "${others[@]}"; do
-			chrt --idle 0 "$repo/test/qemu/kernel.sh" "$suite" > /dev/null \
-				2> "$work/$suite-prepare.log"
+		for suite in "${others[@]}"; do
+			prepare_idle "$suite" "$repo/test/qemu/kernel.sh" "$suite"
 		done
 		if [ -n "$install" ] &&
 			kver=$(chrt --idle 0 "$repo/test/qemu/kernel.sh" bookworm 2> /dev/null | tail -n1); then
-			chrt --idle 0 "$repo/test/install/rootfs.sh" "$kver" > /dev/null \
-				2> "$work/rootfs-prepare.log"
+			prepare_idle rootfs "$repo/test/install/rootfs.sh" "$kver"
 		fi
-	} < /dev/null &
+	} &
+}
+
+# prepare_idle NAME CMD...: CMD under SCHED_IDLE, its messages in $work/NAME-prepare.log.
+prepare_idle() {
+	local name=$1
+	shift
+	chrt --idle 0 "$@" > /dev/null 2> "$work/$name-prepare.log" < /dev/null
 }
 
 # stage_done NAME: one row of the table of stage times that ends the run.
