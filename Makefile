@@ -22,7 +22,7 @@ TOA_MAKEFILE := $(lastword $(MAKEFILE_LIST))
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 SUITE ?= bookworm
-MATRIX := bookworm bookworm-backports bullseye trixie sid bookworm-arm64 debug
+MATRIX := bookworm bullseye trixie sid bookworm-arm64 debug
 
 all: module
 
