@@ -113,11 +113,9 @@ fetch_kernel() {
 	depmod -b "$tmp" "$kver"
 	# The initramfs's busybox (initramfs.sh): the host's, unless the kernel is another arch's.
 	if [ "$arch" != "$host_arch" ]; then
-		(cd "$tmp" && suite_apt apt-get download -qq busybox-static)
-		dpkg-deb --fsys-tarfile "$tmp"/busybox-static_*.deb |
-			tar -xO --wildcards '*/bin/busybox' > "$tmp/busybox"
-		chmod +x "$tmp/busybox"
-		rm "$tmp"/busybox-static_*.deb
+		unpack_package "$tmp/busybox-static" busybox-static '^$'
+		mv "$tmp/busybox-static/bin/busybox" "$tmp/busybox"
+		rm -r "$tmp/busybox-static"
 	fi
 	# In /boot, or in the modules directory since sid split the image.
 	vmlinuz=$(find "$tmp" -name 'vmlinuz*' -type f | head -n1)
