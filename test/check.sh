@@ -47,10 +47,16 @@ build_test_programs() {
 	fetch_kselftest_headers && make -C "$repo/test" KSFT_DIR="$cache/ksft" "$@"
 }
 
-# Re-prints the TAP results of log $2 under name $1, nested ones included.
+# Re-prints the TAP results of log $2 under name $1, nested ones included; after a failed one,
+# the last lines of what its test said (TH_LOG, a timeout), so that a CI log shows why.
 report_tap() {
-	local line result rest
+	local line result rest said=()
 	while IFS= read -r line; do
+		if [[ $line =~ ^[[:space:]]*#[[:space:]](.*)$ ]]; then
+			said+=("${BASH_REMATCH[1]}")
+			[ ${#said[@]} -le 8 ] || said=("${said[@]:1}")
+			continue
+		fi
 		[[ $line =~ ^[[:space:]]*(ok|not\ ok)(\ [0-9]+)?\ (.*)$ ]] || continue
 		result=${BASH_REMATCH[1]} rest=${BASH_REMATCH[3]#- }
 		if [[ $rest =~ ^(.*[^[:space:]])?[[:space:]]*\#[[:space:]]*[Ss][Kk][Ii][Pp][[:alpha:]]*[[:space:]]*(.*)$ ]]; then
@@ -59,7 +65,9 @@ report_tap() {
 			pass "$1: $rest"
 		else
 			fail "$1: $rest"
+			[ ${#said[@]} -eq 0 ] || printf '%s\n' "${said[@]}" | comment
 		fi
+		said=()
 	done < <(tr -d '\r' < "$2")
 }
 
