@@ -279,6 +279,7 @@ TEST_F(trust, unusable_addresses_ignored)
 /* Read back sorted and merged, the fewest prefixes; host bits masked. */
 TEST_F(trust, read_back_normalised)
 {
+	unsigned long long log = kmsg_now();
 	char buf[512];
 
 	ASSERT_EQ(0, trust_write(NULL, "2001:db8::/48, 10.0.0.128/25,10.0.0.0/25\n"
@@ -286,7 +287,7 @@ TEST_F(trust, read_back_normalised)
 				 "2001:db8::1/128 198.51.100.77/24\n"));
 	ASSERT_STREQ("10.0.0.0/24\n10.0.1.0/25\n192.0.2.0/24\n198.51.100.0/24\n"
 		     "2001:db8::/47\n", trust_read(NULL, buf, sizeof(buf)));
-	ASSERT_EQ(0, run("dmesg | tail -3 | grep -qF '198.51.100.77/24 has host bits set: using 198.51.100.0/24'"));
+	ASSERT_TRUE(kmsg_said(log, "198.51.100.77/24 has host bits set: using 198.51.100.0/24"));
 
 	/* What is read back, written again, is the same list. */
 	ASSERT_EQ(0, trust_write(NULL, buf));
@@ -305,11 +306,8 @@ TEST_F(trust, read_back_normalised)
 	ASSERT_STREQ("", trust_read(NULL, buf, sizeof(buf)));
 }
 
-/*
- * Each refusal: its error, a dmesg line naming what is wrong, no change.
- * A dozen shell pipelines: over 30 s on the debug kernel under TCG.
- */
-TEST_F_TIMEOUT(trust, bad_input_changes_nothing, 120)
+/* Each refusal: its error, a dmesg line naming what is wrong, no change. */
+TEST_F(trust, bad_input_changes_nothing)
 {
 	static const struct {
 		const char *text, *dmesg;
@@ -328,18 +326,19 @@ TEST_F_TIMEOUT(trust, bad_input_changes_nothing, 120)
 		{ "10.1.0.0/16,\n", "an empty prefix", EINVAL },
 	};
 	static char big[8192];
-	char before[256], after[256], cmd[256];
+	char before[256], after[256], said[256];
+	unsigned long long log;
 
 	ASSERT_EQ(0, trust_write(NULL, "203.0.113.0/24,2001:db8:1::/48"));
 	trust_read(NULL, before, sizeof(before));
 	ASSERT_STREQ("203.0.113.0/24\n2001:db8:1::/48\n", before);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		log = kmsg_now();
 		ASSERT_EQ(-bad[i].err, trust_write(NULL, bad[i].text))
 			TH_LOG("'%s'", bad[i].text);
-		snprintf(cmd, sizeof(cmd),
-			 "dmesg | tail -2 | grep -qF -- \"toa_trusted: %s\"",
-			 bad[i].dmesg);
-		ASSERT_EQ(0, run(cmd)) TH_LOG("no dmesg line for '%s'", bad[i].text);
+		snprintf(said, sizeof(said), "toa_trusted: %s", bad[i].dmesg);
+		ASSERT_TRUE(kmsg_said(log, said))
+			TH_LOG("no dmesg line for '%s'", bad[i].text);
 		ASSERT_STREQ(before, trust_read(NULL, after, sizeof(after)));
 	}
 
@@ -347,8 +346,9 @@ TEST_F_TIMEOUT(trust, bad_input_changes_nothing, 120)
 	for (size_t i = 0; i + 12 < sizeof(big); i += 11)
 		memcpy(big + i, "10.0.0.0/8,", 11);
 	big[strlen(big) - 1] = 0;
+	log = kmsg_now();
 	ASSERT_EQ(-E2BIG, trust_write(NULL, big));
-	ASSERT_EQ(0, run("dmesg | tail -2 | grep -q 'toa_trusted: a write of [0-9]* bytes, more than a page'"));
+	ASSERT_TRUE(kmsg_said(log, "toa_trusted: a write of [0-9]* bytes, more than a page"));
 	ASSERT_STREQ(before, trust_read(NULL, after, sizeof(after)));
 }
 
@@ -369,6 +369,7 @@ TEST_F(trust, load_parameter)
 {
 	size_t size = 4097 * 16 + 16, used;
 	char *params = malloc(size), *buf = malloc(4097 * 16);
+	unsigned long long log = kmsg_now();
 	int l, lines = 0;
 	struct outcome o;
 
@@ -376,7 +377,7 @@ TEST_F(trust, load_parameter)
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, toa_load("trusted=" CLI4_B "/32,2001:db8:1::/48"));
 	ASSERT_STREQ(CLI4_B "/32\n2001:db8:1::/48\n", trust_read(NULL, buf, 4096));
-	ASSERT_NE(0, run("dmesg | tail -3 | grep -q 'accepted from any source'"));
+	ASSERT_FALSE(kmsg_said(log, "accepted from any source"));
 	l = tcp_listen(AF_INET, SRV4, PORT, false);
 	ASSERT_LE(0, l);
 	connect_once(_metadata, l, CLI4, SRV4, self->toa, true, &o);
@@ -386,8 +387,9 @@ TEST_F(trust, load_parameter)
 	close(l);
 
 	/* Refused, saying why, with nothing left loaded. */
+	log = kmsg_now();
 	ASSERT_EQ(-EINVAL, toa_load("trusted=10.0.0.0/8,10.0.0.0/33"));
-	ASSERT_EQ(0, run("dmesg | tail -3 | grep -qF \"trusted=: '10.0.0.0/33' is not an IPv4 or IPv6 prefix\""));
+	ASSERT_TRUE(kmsg_said(log, "trusted=: '10.0.0.0/33' is not an IPv4 or IPv6 prefix"));
 	ASSERT_NE(0, run("grep -q '^toa ' /proc/modules"));
 
 	/* The maximum, 4096 prefixes, and one more. */
@@ -395,8 +397,9 @@ TEST_F(trust, load_parameter)
 	for (int i = 0; i < 4097; i++)
 		used += snprintf(params + used, size - used, "%s10.%d.%d.0/24",
 				 i ? "," : "", i / 256, i % 256);
+	log = kmsg_now();
 	ASSERT_EQ(-E2BIG, toa_load(params));
-	ASSERT_EQ(0, run("dmesg | tail -3 | grep -qF \"trusted=: more than 4096 prefixes, from '10.16.0.0/24' on\""));
+	ASSERT_TRUE(kmsg_said(log, "trusted=: more than 4096 prefixes, from '10.16.0.0/24' on"));
 	ASSERT_NE(0, run("grep -q '^toa ' /proc/modules"));
 	/* Every other /32, so that nothing merges. */
 	used = snprintf(params, size, "trusted=");
@@ -411,8 +414,9 @@ TEST_F(trust, load_parameter)
 	ASSERT_EQ(0, strncmp(buf, "10.0.0.0/32\n10.0.0.2/32\n", 24));
 
 	/* Without a list, dmesg says so once, and how to give one. */
+	log = kmsg_now();
 	ASSERT_EQ(0, toa_reload(""));
-	ASSERT_EQ(0, run("dmesg | tail -3 | grep -q 'TOA is accepted from any source: .*trusted= or /proc/net/toa_trusted'"));
+	ASSERT_TRUE(kmsg_said(log, "TOA is accepted from any source: .*trusted= or /proc/net/toa_trusted"));
 	free(params);
 	free(buf);
 }

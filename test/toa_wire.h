@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <regex.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -446,6 +447,59 @@ static inline int churn_count(int n)
 	int by = slowdown ? atoi(slowdown) : 1;
 
 	return by > 1 ? n / by : n;
+}
+
+/*
+ * Reads the kernel log (/dev/kmsg) and returns its last record's sequence
+ * number; *@found is set if a record after @since matches @re.
+ */
+static inline unsigned long long kmsg_read(unsigned long long since,
+					   const regex_t *re, bool *found)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	unsigned long long seq, last = 0;
+	char rec[8192], *text;
+	ssize_t n;
+
+	while (fd >= 0 && ((n = read(fd, rec, sizeof(rec) - 1)) > 0 ||
+			   (n < 0 && errno == EPIPE))) {	/* overwritten: read on */
+		if (n < 0)
+			continue;
+		rec[n] = 0;
+		text = strchr(rec, ';');
+		if (!text || sscanf(rec, "%*u,%llu", &seq) != 1)
+			continue;
+		last = seq;
+		text[strcspn(text, "\n")] = 0;
+		if (re && seq > since && !regexec(re, text + 1, 0, NULL, 0))
+			*found = true;
+	}
+	if (fd >= 0)
+		close(fd);
+	return last;
+}
+
+/*
+ * Where the kernel log is now: kmsg_said(since, regex) looks only at what was
+ * logged after it. (Not "dmesg | tail": a slow or debug kernel logs lines of
+ * its own in between.)
+ */
+static inline unsigned long long kmsg_now(void)
+{
+	return kmsg_read(0, NULL, NULL);
+}
+
+/* True if a line logged after @since matches @regex (a basic one, as grep's). */
+static inline bool kmsg_said(unsigned long long since, const char *regex)
+{
+	bool found = false;
+	regex_t re;
+
+	if (regcomp(&re, regex, REG_NOSUB))
+		return false;
+	kmsg_read(since, &re, &found);
+	regfree(&re);
+	return found;
 }
 
 static inline int run(const char *cmd)
