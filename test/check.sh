@@ -158,7 +158,8 @@ stress_suite=''
 check_suite() {
 	local suite=$1 w=$work/$1 kver start status warnings tests reloading dist arch cross_compile
 	# For boot_guest. The debug kernel (KASAN, lockdep, kmemleak) under TCG runs the tests
-	# several times slower: twice the time, and the tests that churn connections a tenth of them.
+	# several times slower: twice the time for the guest, ten times each test's own, and the
+	# tests that churn connections a tenth of them.
 	local guest_timeout=$timeout slowdown=''
 	if [ "$suite" = debug ]; then
 		guest_timeout=$((timeout * 2)) slowdown=10

@@ -4,7 +4,8 @@
 # cgroup the tests run in, loads toa.ko and runs each test program (TAP).
 # env: TOA_KO (toa.ko for this kernel), TOA_TEST_OUT (built tests), TOA_SRC (the
 #      source tree, whose scripts the tests run), TOA_TESTS (optional: which test
-#      programs, default all).
+#      programs, default all), TOA_SLOWDOWN (optional: how many times slower the
+#      kernel runs the tests; test/toa_wire.h).
 set -u
 out=${TOA_TEST_OUT:?}
 ko=${TOA_KO:?}

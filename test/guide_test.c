@@ -427,4 +427,4 @@ TEST_F_TIMEOUT(nginx, logs_client, 120)
 	ASSERT_STREQ(want, log);
 }
 
-TEST_HARNESS_MAIN
+TOA_HARNESS_MAIN

@@ -104,4 +104,4 @@ TEST_F_TIMEOUT(loop, load_unload_under_churn, 900)
 }
 
 
-TEST_HARNESS_MAIN
+TOA_HARNESS_MAIN

@@ -426,4 +426,4 @@ TEST_F_TIMEOUT(two_ns, table_under_churn, 300)
 	EXPECT_LT(10, reads);
 }
 
-TEST_HARNESS_MAIN
+TOA_HARNESS_MAIN

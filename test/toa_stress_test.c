@@ -355,4 +355,4 @@ out:
 	close(listener);
 }
 
-TEST_HARNESS_MAIN
+TOA_HARNESS_MAIN

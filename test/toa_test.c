@@ -914,4 +914,4 @@ TEST(proc_format)
 	ASSERT_EQ(0, strncmp(buf + strspn(buf, " "), "CPU0", 4));
 }
 
-TEST_HARNESS_MAIN
+TOA_HARNESS_MAIN

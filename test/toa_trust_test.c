@@ -131,6 +131,9 @@ FIXTURE(trust) {
 
 FIXTURE_SETUP(trust)
 {
+	/* Loaded again if a test before stopped (a time limit) with toa unloaded. */
+	if (access("/proc/net/toa_trusted", F_OK))
+		ASSERT_EQ(0, toa_reload(""));
 	ASSERT_EQ(0, run("ip -n " CLI_NS " addr replace " CLI4_B "/24 dev cli0 && "
 			 "ip -n " CLI_NS " addr replace " CLI6_B "/64 dev cli0 nodad"));
 	ASSERT_EQ(0, trust_write(NULL, "\n"));
@@ -587,4 +590,4 @@ TEST_F(trust, replaced_while_connections_churn)
 	       n, exact);
 }
 
-TEST_HARNESS_MAIN
+TOA_HARNESS_MAIN

@@ -437,17 +437,48 @@ static inline void stats_after_close(long long *stats)
 }
 
 /*
- * @n connections for a test that churns them, divided by TOA_SLOWDOWN where
- * the kernel is several times slower (check.sh: the debug suite), so that the
- * test still churns and ends within its time limit.
+ * How many times slower than usual this kernel runs the tests: TOA_SLOWDOWN,
+ * set where the kernel is (check.sh: the debug suite), or 1.
+ */
+static inline int slowdown(void)
+{
+	const char *by = getenv("TOA_SLOWDOWN");
+
+	return by && atoi(by) > 1 ? atoi(by) : 1;
+}
+
+/*
+ * @n connections for a test that churns them, fewer where the kernel is slow,
+ * so that the test still churns and ends within its time limit.
  */
 static inline int churn_count(int n)
 {
-	const char *slowdown = getenv("TOA_SLOWDOWN");
-	int by = slowdown ? atoi(slowdown) : 1;
-
-	return by > 1 ? n / by : n;
+	return n / slowdown();
 }
+
+/*
+ * TEST_HARNESS_MAIN, with each test's time limit multiplied by slowdown():
+ * a limit catches a test that hangs, and must not fail one that is only slow.
+ * (The harness arms its alarm in its own process, before the test runs, so
+ * the limits are set before the first one.)
+ */
+#define TOA_HARNESS_MAIN						\
+	static void __attribute__((constructor))			\
+	__constructor_order_last(void)					\
+	{								\
+		if (!__constructor_order)				\
+			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD; \
+	}								\
+	int main(int argc, char **argv)					\
+	{								\
+		struct __fixture_metadata *f;				\
+		struct __test_metadata *t;				\
+									\
+		for (f = __fixture_list; f; f = f->next)		\
+			for (t = f->tests; t; t = t->next)		\
+				t->timeout *= slowdown();		\
+		return test_harness_run(argc, argv);			\
+	}
 
 /*
  * Reads the kernel log (/dev/kmsg) and returns its last record's sequence
